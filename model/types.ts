@@ -1,0 +1,130 @@
+// The shapes every layer agrees on. Pure types only: no runtime code here.
+//
+// ClusterSpec is what the user writes (cluster.yaml, validated by model/spec.ts).
+// ClusterPlan is what plan(spec) derives from it, deterministically (model/plan.ts).
+// Both are plain JSON (no Map/Set/Date) so they can travel through Temporal payloads.
+
+export const ROLES = ['ca', 'etcd', 'loadbalancer', 'controlplane', 'worker', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type BinarySourceKind = 'official' | 'mirror' | 'local';
+
+export interface HostSpec {
+  name: string;
+  address: string;
+  roles: Role[];
+  ssh?: { user?: string; port?: number };
+}
+
+export interface ClusterSpec {
+  name: string;
+  hosts: HostSpec[];
+  networks: {
+    /** Infrastructure network, e.g. 192.168.56.0/24. Optional; when given every host address must be inside. */
+    infrastructure?: string;
+    pods: string;
+    nodeMask: number;
+    services: string;
+    clusterDns: string;
+  };
+  /** API front end. Either a host with role loadbalancer, or an external address. */
+  loadBalancer: { port: number; external?: { address: string } };
+  versions: { kubernetes: string; etcd: string };
+  binaries: { source: BinarySourceKind; mirror?: string; directory?: string };
+  /** How hardway reaches hosts. Defaults: user root, port 22, ~/.ssh/id_ed25519 or the agent, ~/.ssh/known_hosts. */
+  ssh: {
+    user: string;
+    port: number;
+    identityFile?: string;
+    knownHostsFile?: string;
+    /** host name -> "SHA256:..." fingerprints, an alternative to known_hosts */
+    fingerprints?: Record<string, string>;
+  };
+  preflight: { memoryPolicy: 'fail' | 'warn' };
+}
+
+export type Severity = 'error' | 'warning';
+
+export interface Problem {
+  severity: Severity;
+  /** Field path in the cluster file, e.g. "hosts[3].address" ("" for the whole file). */
+  path: string;
+  message: string;
+  /** What to do about it. */
+  fix?: string;
+  line?: number;
+  column?: number;
+}
+
+export interface PlannedHost {
+  name: string;
+  address: string;
+  roles: Role[];
+  ssh: { user: string; port: number };
+  /** Pod range of this node (hosts that run a kubelet: controlplane and worker). */
+  podCidr?: string;
+}
+
+export type KeyUsage =
+  | 'digitalSignature'
+  | 'keyEncipherment'
+  | 'keyCertSign'
+  | 'cRLSign'
+  | 'serverAuth'
+  | 'clientAuth';
+
+export interface CertificatePlacement {
+  host: string;
+  certPath: string;
+  keyPath: string;
+  /** Where the CA certificate goes next to it on that host. */
+  caPath: string;
+}
+
+export interface PlannedCertificate {
+  /** Stable id, e.g. "etcd-server-etcd-1", "kube-apiserver", "admin". */
+  id: string;
+  commonName: string;
+  organization?: string;
+  dnsNames: string[];
+  ipAddresses: string[];
+  usages: KeyUsage[];
+  isCA: boolean;
+  /** Hosts that receive this certificate and key, and where. */
+  placements: CertificatePlacement[];
+  validityDays: number;
+}
+
+export interface PlannedFile {
+  host: string;
+  path: string;
+  mode: string; // octal, e.g. "0644"
+  /** What produces the contents: a certificate id, a renderer name, ... */
+  source: string;
+}
+
+export interface ClusterPlan {
+  name: string;
+  hosts: PlannedHost[];
+  networks: {
+    infrastructure?: string;
+    pods: string;
+    nodeMask: number;
+    services: string;
+    /** First address of the service range: the `kubernetes` service. */
+    kubernetesService: string;
+    clusterDns: string;
+  };
+  /** Node name -> pod CIDR, including ranges of nodes that have been removed (kept reserved). */
+  podAllocations: Record<string, string>;
+  etcd: { members: { name: string; address: string; clientUrl: string; peerUrl: string }[]; initialCluster: string };
+  apiServer: { address: string; port: number; url: string; controlPlanes: { name: string; address: string }[] };
+  ca: { host: string; certPath: string; keyPath: string };
+  certificates: PlannedCertificate[];
+  files: PlannedFile[];
+  versions: { kubernetes: string; etcd: string };
+  binaries: { source: BinarySourceKind; mirror?: string; directory?: string };
+  ssh: ClusterSpec['ssh'];
+  preflight: ClusterSpec['preflight'];
+  warnings: Problem[];
+}
