@@ -1,0 +1,66 @@
+// How the CLI and the worker reach Temporal: flags win over environment variables, which win over defaults.
+import { readFileSync } from 'node:fs';
+import { Connection, Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+
+export interface TemporalOptions {
+  address: string;
+  namespace: string;
+  tls?: { serverName?: string; serverRootCAFile?: string; clientCertFile?: string; clientKeyFile?: string };
+}
+
+export interface TemporalFlags {
+  address?: string;
+  namespace?: string;
+  tls?: boolean;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsServerName?: string;
+}
+
+export function temporalOptions(flags: TemporalFlags = {}, env: NodeJS.ProcessEnv = process.env): TemporalOptions {
+  const address = flags.address ?? env.HARDWAY_TEMPORAL_ADDRESS ?? env.TEMPORAL_ADDRESS ?? 'localhost:7233';
+  const namespace = flags.namespace ?? env.HARDWAY_TEMPORAL_NAMESPACE ?? env.TEMPORAL_NAMESPACE ?? 'default';
+  const ca = flags.tlsCa ?? env.TEMPORAL_TLS_CA;
+  const cert = flags.tlsCert ?? env.TEMPORAL_TLS_CERT;
+  const key = flags.tlsKey ?? env.TEMPORAL_TLS_KEY;
+  const serverName = flags.tlsServerName ?? env.TEMPORAL_TLS_SERVER_NAME;
+  const wantTls = flags.tls || !!(ca || cert || key) || env.TEMPORAL_TLS === 'true';
+  if ((cert && !key) || (key && !cert)) {
+    throw new Error('TLS: --tls-cert and --tls-key (TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY) must be given together.');
+  }
+  return {
+    address,
+    namespace,
+    tls: wantTls ? { serverName, serverRootCAFile: ca, clientCertFile: cert, clientKeyFile: key } : undefined,
+  };
+}
+
+function tlsConfig(o: TemporalOptions) {
+  if (!o.tls) return undefined;
+  return {
+    serverNameOverride: o.tls.serverName,
+    serverRootCACertificate: o.tls.serverRootCAFile ? readFileSync(o.tls.serverRootCAFile) : undefined,
+    clientCertPair:
+      o.tls.clientCertFile && o.tls.clientKeyFile
+        ? { crt: readFileSync(o.tls.clientCertFile), key: readFileSync(o.tls.clientKeyFile) }
+        : undefined,
+  };
+}
+
+export async function connectClient(o: TemporalOptions): Promise<Client> {
+  const connection = await Connection.connect({ address: o.address, tls: tlsConfig(o), connectTimeout: '5s' }).catch(
+    (err: unknown) => {
+      throw new Error(
+        `Cannot reach Temporal at ${o.address} (${(err as Error).message}). Start one with \`hardway server\`, ` +
+          'or point --address / HARDWAY_TEMPORAL_ADDRESS at yours.',
+      );
+    },
+  );
+  return new Client({ connection, namespace: o.namespace });
+}
+
+export async function connectWorker(o: TemporalOptions): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: o.address, tls: tlsConfig(o) });
+}

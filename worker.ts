@@ -1,0 +1,50 @@
+// The Temporal worker: registers the cluster workflow and its activities on task queue `hardway`, and owns the
+// SSH pool the activities use. Several workers may run at once; each has its own pool.
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from './activities/index.js';
+import { sshShells, type SshDefaults } from './activities/ssh-shells.js';
+import { SshPool } from './remote/pool.js';
+import { TASK_QUEUE } from './temporal/constants.js';
+import { connectWorker, type TemporalOptions } from './temporal/connection.js';
+
+export interface WorkerRunOptions {
+  temporal: TemporalOptions;
+  ssh?: SshDefaults;
+  /** Resolves when the worker should stop (it then finishes what it runs and returns). */
+  until?: Promise<unknown>;
+  log?: (line: string) => void;
+}
+
+/** The workflow bundle's entry: the compiled .js next to this file, or the .ts source under tsx. */
+export function workflowsPath(): string {
+  const js = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
+  return existsSync(js) ? js : fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+}
+
+export async function createWorker(o: WorkerRunOptions & { pool: SshPool }): Promise<Worker> {
+  const connection = await connectWorker(o.temporal);
+  return Worker.create({
+    connection,
+    namespace: o.temporal.namespace,
+    taskQueue: TASK_QUEUE,
+    workflowsPath: workflowsPath(),
+    activities: createActivities(sshShells(o.pool, o.ssh)),
+    maxConcurrentActivityTaskExecutions: 20,
+  });
+}
+
+/** Runs a worker until `until` resolves or the process gets SIGINT/SIGTERM. */
+export async function runWorker(o: WorkerRunOptions): Promise<void> {
+  const pool = new SshPool();
+  const worker = await createWorker({ ...o, pool });
+  o.log?.(`worker polling task queue ${TASK_QUEUE} on ${o.temporal.address} (namespace ${o.temporal.namespace})`);
+  const stop = () => worker.shutdown();
+  o.until?.then(stop, stop);
+  try {
+    await worker.run();
+  } finally {
+    pool.close();
+  }
+}
