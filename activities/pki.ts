@@ -2,10 +2,8 @@
 // The CA private key is read from the CA host into this worker's memory for signing and goes nowhere else:
 // not into a Temporal payload, a log line or the worker's disk.
 import type { ClusterPlan, PlannedCertificate } from '../model/types.js';
-import { createPublicKey } from 'node:crypto';
 import { certificatesOn } from '../render/placements.js';
-import { createCA, generateServiceAccountKeyPair, issueCertificate } from '../pki/issue.js';
-import { certificateMatchesPlan, keyMatchesCertificate } from '../pki/verify.js';
+import { certificateMatchesPlan, createCA, generateServiceAccountKeyPair, issueCertificate, keyMatchesCertificate, publicKeyMatchesPrivateKey, type ServiceAccountKeyPair } from '../pki/index.js';
 import { ConfigurationError, NotReady } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
 import { runStep } from './step.js';
@@ -103,12 +101,12 @@ export function hostCertificatesActivity(shells: HostShells) {
 async function serviceAccountKeys(plan: ClusterPlan, shells: HostShells, changed: string[]): Promise<void> {
   const planned = plan.certificates.find((c) => c.id === SERVICE_ACCOUNTS);
   if (!planned) return;
-  let pair: { publicPem: string; keyPem: string } | undefined;
+  let pair: ServiceAccountKeyPair | undefined;
   for (const p of planned.placements) {
     const sh = shells.shell(plan, p.host);
     const [publicPem, keyPem] = [await readText(sh, p.certPath), await readText(sh, p.keyPath)];
-    if (publicPem && keyPem && publicKeyOf(keyPem) === publicPem.trim()) {
-      pair = { publicPem, keyPem };
+    if (publicPem && keyPem && publicKeyMatchesPrivateKey(publicPem, keyPem)) {
+      pair = { publicKeyPem: publicPem, privateKeyPem: keyPem };
       break;
     }
   }
@@ -116,15 +114,7 @@ async function serviceAccountKeys(plan: ClusterPlan, shells: HostShells, changed
   for (const p of planned.placements) {
     const sh = shells.shell(plan, p.host);
     const owner = { owner: 'root', group: 'root' };
-    if ((await sh.putFile(p.keyPath, use.keyPem, { mode: KEY_MODE, ...owner })).changed) changed.push(`${p.host}:${p.keyPath}`);
-    if ((await sh.putFile(p.certPath, use.publicPem, { mode: CERT_MODE, ...owner })).changed) changed.push(`${p.host}:${p.certPath}`);
-  }
-}
-
-function publicKeyOf(keyPem: string): string | undefined {
-  try {
-    return String(createPublicKey(keyPem).export({ type: 'spki', format: 'pem' })).trim();
-  } catch {
-    return undefined;
+    if ((await sh.putFile(p.keyPath, use.privateKeyPem, { mode: KEY_MODE, ...owner })).changed) changed.push(`${p.host}:${p.keyPath}`);
+    if ((await sh.putFile(p.certPath, use.publicKeyPem, { mode: CERT_MODE, ...owner })).changed) changed.push(`${p.host}:${p.certPath}`);
   }
 }

@@ -52,8 +52,11 @@ export interface Problem {
   message: string;
   /** What to do about it. */
   fix?: string;
+  /** 1-based line and column of the offending node in the cluster file, when it can be located. */
   line?: number;
   column?: number;
+  /** Stable machine-readable rule id, e.g. "unknown-field", "etcd-even" (see model/validate.ts). */
+  code?: string;
 }
 
 export interface PlannedHost {
@@ -61,7 +64,11 @@ export interface PlannedHost {
   address: string;
   roles: Role[];
   ssh: { user: string; port: number };
-  /** Pod range of this node (hosts that run a kubelet: controlplane and worker). */
+  /**
+   * Pod range of this node. Set exactly for hosts that run a kubelet: every host with the role
+   * controlplane or worker (see model/roles.ts runsKubelet). Control planes register as (tainted) nodes
+   * so that flannel gives the API server a route into the pod network (webhooks, aggregated APIs).
+   */
   podCidr?: string;
 }
 
@@ -99,7 +106,14 @@ export interface PlannedFile {
   host: string;
   path: string;
   mode: string; // octal, e.g. "0644"
-  /** What produces the contents: a certificate id, a renderer name, ... */
+  /**
+   * What produces the contents (see model/paths.ts fileSource helpers):
+   *   "cert:<certificate id>"     PEM certificate
+   *   "key:<certificate id>"      PEM private key (mode 0600)
+   *   "ca-cert"                   the CA certificate (0644); "ca-key" only on the CA host (0600)
+   *   "kubeconfig:<certificate id>"  a kubeconfig embedding that client certificate (0600)
+   *   "encryption-config"         the API server's secret encryption config (0600)
+   */
   source: string;
 }
 
@@ -111,7 +125,7 @@ export interface ClusterPlan {
     pods: string;
     nodeMask: number;
     services: string;
-    /** First address of the service range: the `kubernetes` service. */
+    /** First usable address of the service range (network address + 1): the `kubernetes` service. */
     kubernetesService: string;
     clusterDns: string;
   };

@@ -1,0 +1,61 @@
+// The lab's network layout from a ClusterSpec, and the cluster.yaml that `hardway up` then uses.
+import { stat } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import type { ClusterSpec } from '../model/types.js';
+import { contains, formatCidr, formatIp, parseCidr, parseIp, slash24 } from './ipv4.js';
+import { writeIfChanged } from './keys.js';
+
+export interface LabNetwork {
+  /** e.g. 192.168.56.0/24 */
+  cidr: string;
+  prefix: number;
+  /** The bridge's address: the network's first address, e.g. 192.168.56.1. */
+  gateway: string;
+}
+
+/** spec.networks.infrastructure, or the /24 around the first host's address; checks every host fits. */
+export function labNetwork(spec: ClusterSpec): LabNetwork {
+  const first = spec.hosts[0];
+  if (!first) throw new Error('lab: the cluster spec has no hosts');
+  const net = spec.networks?.infrastructure ? parseCidr(spec.networks.infrastructure) : slash24(first.address);
+  if (net.prefix > 30) throw new Error(`lab: infrastructure network ${formatCidr(net)} is too small`);
+  const gateway = formatIp(net.network + 1);
+  const seen = new Map<string, string>();
+  for (const h of spec.hosts) {
+    const ip = parseIp(h.address);
+    if (!contains(net, ip)) throw new Error(`lab: host ${h.name} address ${h.address} is outside the infrastructure network ${formatCidr(net)}`);
+    if (h.address === gateway) throw new Error(`lab: host ${h.name} has address ${gateway}, which the lab bridge (the machine) uses`);
+    const other = seen.get(h.address);
+    if (other) throw new Error(`lab: hosts ${other} and ${h.name} share address ${h.address}`);
+    seen.set(h.address, h.name);
+  }
+  return { cidr: formatCidr(net), prefix: net.prefix, gateway };
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The spec as the lab serves it: SSH as root on port 22 with the lab's key and known_hosts, local binaries. */
+export async function labClusterSpec(
+  spec: ClusterSpec,
+  o: { network: LabNetwork; identityFile: string; knownHostsFile: string; binariesDir: string },
+): Promise<ClusterSpec> {
+  const out: ClusterSpec = structuredClone(spec);
+  out.networks = { ...out.networks, infrastructure: o.network.cidr };
+  // Lab hosts all listen on 22 for root: per-host SSH overrides would not reach them.
+  out.hosts = out.hosts.map(({ ssh: _ssh, ...h }) => h);
+  out.ssh = { ...out.ssh, user: 'root', port: 22, identityFile: o.identityFile, knownHostsFile: o.knownHostsFile };
+  delete out.ssh.fingerprints;
+  if (await isDir(o.binariesDir)) out.binaries = { source: 'local', directory: o.binariesDir };
+  return out;
+}
+
+export async function writeClusterFile(path: string, spec: ClusterSpec): Promise<boolean> {
+  const text = `# Written by \`hardway lab up\`: the lab's hosts, reachable from this machine.\n${stringify(spec)}`;
+  return writeIfChanged(path, text, 0o644);
+}

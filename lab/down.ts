@@ -1,0 +1,67 @@
+// Removing a lab: every process in its namespaces, the namespaces, links, firewall rules, files.
+import { readdir, rm, rmdir } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
+import { run } from './exec.js';
+import { ownMounts } from './mountinfo.js';
+import { deleteNetns, hostNamespaceInodes, releaseHostNamespaces, releaseNsDir } from './namespaces.js';
+import { deleteIptablesRule, deleteLink } from './network.js';
+import { labFiles } from './paths.js';
+import { killProcessesInNamespaces } from './processes.js';
+import { loadState, type LabHostState, type LabState } from './state.js';
+import { assertLabSupported } from './support.js';
+
+type Log = (line: string) => void;
+
+/** Unmounts anything the machine has mounted at or below `path` (deepest first). */
+async function unmountBelow(path: string): Promise<void> {
+  const mounts = (await ownMounts())
+    .map((m) => m.mountPoint)
+    .filter((mp) => mp === path || mp.startsWith(path + sep))
+    .sort((a, b) => b.length - a.length);
+  for (const mp of mounts) await run(['umount', '-l', mp]);
+}
+
+/** Ends the host's processes and removes its namespaces, veth and (unless keepFiles) its directory tree. */
+export async function teardownHost(s: LabState, h: LabHostState, log: Log, keepFiles = false): Promise<void> {
+  const inodes = await hostNamespaceInodes(h);
+  const killed = await killProcessesInNamespaces(inodes);
+  if (killed.length) log(`${h.name}: ended ${killed.length} process(es): ${killed.join(' ')}`);
+  await releaseHostNamespaces(h);
+  await deleteLink(h.veth);
+  await deleteNetns(h.netns);
+  if (!keepFiles) {
+    const hostsDir = labFiles(s.dir).hostsDir;
+    const root = resolve(h.root);
+    if (!root.startsWith(hostsDir + sep)) throw new Error(`lab: refusing to remove ${root}: not under ${hostsDir}`);
+    await unmountBelow(root);
+    await rm(root, { recursive: true, force: true });
+  }
+  log(`${h.name}: removed`);
+}
+
+/** Removes everything a state records (hosts, firewall rules, bridge). */
+export async function teardownState(s: LabState, log: Log, keepFiles = false): Promise<void> {
+  for (const h of s.hosts) await teardownHost(s, h, log, keepFiles);
+  for (const rule of s.iptables) await deleteIptablesRule(rule);
+  await deleteLink(s.bridge.name);
+  log(`bridge ${s.bridge.name}: removed`);
+}
+
+export async function labDown(dir: string, log: Log = () => undefined): Promise<void> {
+  assertLabSupported();
+  dir = resolve(dir);
+  const files = labFiles(dir);
+  const state = await loadState(dir);
+  if (state) await teardownState(state, log);
+  await releaseNsDir(files.nsDir);
+  await unmountBelow(dir);
+  for (const p of [files.hostsDir, files.nsDir, files.identity, files.identityPub, files.knownHosts, files.clusterFile, files.state]) {
+    await rm(p, { recursive: true, force: true });
+  }
+  try {
+    if ((await readdir(dir)).length === 0) await rmdir(dir);
+    else log(`${dir}: left in place (holds files the lab did not make)`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}

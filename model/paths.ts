@@ -1,0 +1,42 @@
+// Where things live on the hosts. Pure constants shared by plan, render and activities.
+
+/** CA host: the CA certificate and its private key (the key never leaves this directory). */
+export const CA_DIR = '/var/lib/hardway/ca';
+export const CA_CERT_PATH = `${CA_DIR}/ca.crt`;
+export const CA_KEY_PATH = `${CA_DIR}/ca.key`;
+
+/** etcd members: server, peer and health-check client certificates, and the CA certificate. */
+export const ETCD_PKI_DIR = '/etc/etcd/pki';
+/** Control planes and the admin host: Kubernetes certificates, and the CA certificate. */
+export const KUBERNETES_DIR = '/etc/kubernetes';
+export const KUBERNETES_PKI_DIR = `${KUBERNETES_DIR}/pki`;
+/** Nodes running a kubelet. */
+export const KUBELET_DIR = '/var/lib/kubelet';
+export const KUBELET_PKI_DIR = `${KUBELET_DIR}/pki`;
+export const KUBE_PROXY_DIR = '/var/lib/kube-proxy';
+export const KUBE_PROXY_PKI_DIR = `${KUBE_PROXY_DIR}/pki`;
+
+/** Kubeconfigs (they embed a client key: mode 0600). */
+export const KUBECONFIG_PATHS = {
+  'kube-controller-manager': `${KUBERNETES_DIR}/controller-manager.kubeconfig`,
+  'kube-scheduler': `${KUBERNETES_DIR}/scheduler.kubeconfig`,
+  admin: `${KUBERNETES_DIR}/admin.kubeconfig`,
+  kubelet: `${KUBELET_DIR}/kubeconfig`,
+  'kube-proxy': `${KUBE_PROXY_DIR}/kubeconfig`,
+} as const;
+
+/** The API server's encryption-at-rest configuration (contains a secret key: mode 0600). */
+export const ENCRYPTION_CONFIG_PATH = `${KUBERNETES_DIR}/encryption-config.yaml`;
+
+export const MODE_PUBLIC = '0644';
+export const MODE_SECRET = '0600';
+
+/** PlannedFile.source values. */
+export const fileSource = {
+  cert: (certificateId: string) => `cert:${certificateId}`,
+  key: (certificateId: string) => `key:${certificateId}`,
+  caCert: 'ca-cert',
+  caKey: 'ca-key',
+  kubeconfig: (certificateId: string) => `kubeconfig:${certificateId}`,
+  encryptionConfig: 'encryption-config',
+} as const;

@@ -1,0 +1,195 @@
+// End to end on a real lab with the seed topology: the workflow on a real dev server, the real worker with its
+// SSH pool, real sshd, etcd, HAProxy. Asserts on outcomes: a quorum answers through TLS, certificates verify,
+// the LB listens, a second run changes nothing, no key material in the history.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { labDown, labExec, labUp } from '../../lab/index.js';
+import { parseClusterFile } from '../../model/validate.js';
+import { plan as planCluster } from '../../model/plan.js';
+import type { ClusterPlan, ClusterSpec } from '../../model/types.js';
+import { SshPool } from '../../remote/pool.js';
+import { createWorker } from '../../worker.js';
+import { startOrAttach } from '../../cli/cluster-ops.js';
+import type { ClusterWorkflowResult } from '../../workflows/cluster.js';
+import { devServer } from '../helpers/temporal.js';
+
+const SUBNET = '192.168.58';
+const dir = mkdtempSync(join(tmpdir(), 'hardway-e2e-'));
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let pool: SshPool;
+let spec: ClusterSpec;
+let plan: ClusterPlan;
+let firstRun: ClusterWorkflowResult;
+
+/** The seed's ten hosts, moved to a subnet of their own so the test never meets a demo lab. */
+function seedOnTestSubnet(): ClusterSpec {
+  const text = readFileSync(new URL('../../examples/seed-cluster.yaml', import.meta.url), 'utf8').replaceAll('192.168.56.', `${SUBNET}.`);
+  const r = parseClusterFile(text);
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return { ...r.spec, name: 'e2e' };
+}
+
+async function sh(host: string, cmd: string): Promise<string> {
+  const r = await labExec(dir, host, ['sh', '-c', cmd]);
+  assert.equal(r.code, 0, `${host}: ${cmd} -> ${r.code} ${r.stderr}`);
+  return r.stdout;
+}
+
+async function bringUp(): Promise<{ result: ClusterWorkflowResult; history: unknown[] }> {
+  const { handle } = await startOrAttach(env.client, spec);
+  const result = await handle.result();
+  const history = (await handle.fetchHistory()).events ?? [];
+  return { result, history };
+}
+
+/** Every payload's bytes in a history, decoded as text. */
+function payloadTexts(events: unknown[]): string[] {
+  const texts: string[] = [];
+  const walk = (v: unknown): void => {
+    if (v instanceof Uint8Array) texts.push(Buffer.from(v).toString('utf8'));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    else if (typeof v === 'string') texts.push(v);
+  };
+  walk(events);
+  return texts;
+}
+
+before(async () => {
+  env = await devServer();
+  const labSpec = seedOnTestSubnet();
+  await labUp({ dir, spec: labSpec });
+  const r = parseClusterFile(readFileSync(join(dir, 'cluster.yaml'), 'utf8'));
+  if (!r.ok) throw new Error(`lab cluster.yaml does not validate: ${JSON.stringify(r.problems)}`);
+  spec = r.spec;
+  plan = planCluster(spec);
+  pool = new SshPool();
+  worker = await createWorker({ temporal: { address: env.address, namespace: 'default' }, pool });
+  running = worker.run();
+});
+
+after(async () => {
+  worker?.shutdown();
+  await running?.catch(() => {});
+  pool?.close();
+  await env?.teardown();
+  await labDown(dir).catch((e: Error) => console.error(`lab down: ${e.message}`));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => {
+  it('completes every built phase', async () => {
+    const { result, history } = await bringUp();
+    firstRun = result;
+    assert.equal(result.status.state, 'done', result.status.error);
+    assert.deepEqual(
+      result.status.phases.filter((p) => p.state === 'done').map((p) => p.name),
+      ['preflight', 'hosts', 'pki', 'etcd', 'loadbalancer'],
+    );
+    assert.ok(result.status.changedCount > 0);
+    // No private key material in any payload of the run.
+    const texts = payloadTexts(history);
+    assert.ok(texts.length > 50);
+    assert.ok(!texts.some((t) => t.includes('PRIVATE KEY')), 'a payload holds a private key');
+  });
+
+  it('makes every host resolve every other host by name', async () => {
+    const out = await sh('worker-2', `getent hosts ${plan.hosts.map((h) => h.name).join(' ')}`);
+    for (const h of plan.hosts) assert.match(out, new RegExp(`^${h.address.replaceAll('.', '\\.')}\\s+${h.name}$`, 'm'));
+  });
+
+  it('has a healthy etcd quorum through TLS with client certificates', async () => {
+    const client = plan.certificates.find((c) => c.id === 'etcd-healthcheck-client')!.placements.find((p) => p.host === 'etcd-2')!;
+    const endpoints = plan.etcd.members.map((m) => m.clientUrl).join(',');
+    const tls = `--cacert ${client.caPath} --cert ${client.certPath} --key ${client.keyPath}`;
+    const health = JSON.parse(await sh('etcd-2', `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints ${endpoints} ${tls} endpoint health -w json`)) as {
+      endpoint: string;
+      health: boolean;
+    }[];
+    assert.equal(health.length, 3);
+    assert.ok(health.every((h) => h.health), JSON.stringify(health));
+    // A write on one member is read on another.
+    await sh('etcd-1', `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints ${plan.etcd.members[0]!.clientUrl} ${tls.replaceAll('etcd-2', 'etcd-1')} put hardway-e2e yes`);
+    const read = await sh('etcd-3', `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints ${plan.etcd.members[2]!.clientUrl} ${tls} get hardway-e2e --print-value-only`);
+    assert.equal(read.trim(), 'yes');
+    // Without a client certificate etcd refuses the client.
+    const anon = await labExec(dir, 'etcd-2', ['sh', '-c', `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints ${plan.etcd.members[0]!.clientUrl} --cacert ${client.caPath} --dial-timeout 3s --command-timeout 5s get x`]);
+    assert.notEqual(anon.code, 0);
+  });
+
+  it('issues certificates that verify against the CA and carry the SANs of the plan', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'hardway-certs-'));
+    const caFile = join(tmp, 'ca.crt');
+    writeFileSync(caFile, await sh(plan.ca.host, `cat ${plan.ca.certPath}`));
+    let checked = 0;
+    for (const cert of plan.certificates.filter((c) => !c.isCA && c.id !== 'service-accounts')) {
+      for (const at of cert.placements) {
+        const file = join(tmp, `${cert.id}-${at.host}.crt`);
+        writeFileSync(file, await sh(at.host, `cat ${at.certPath}`));
+        execFileSync('openssl', ['verify', '-CAfile', caFile, file]);
+        const text = execFileSync('openssl', ['x509', '-in', file, '-noout', '-subject', '-ext', 'subjectAltName']).toString();
+        assert.match(text, new RegExp(`CN ?= ?${cert.commonName.replaceAll('.', '\\.')}`));
+        for (const dns of cert.dnsNames) assert.ok(text.includes(`DNS:${dns}`), `${cert.id} on ${at.host} lacks DNS:${dns}`);
+        for (const ip of cert.ipAddresses) assert.ok(text.includes(`IP Address:${ip}`), `${cert.id} on ${at.host} lacks IP ${ip}`);
+        const mode = (await sh(at.host, `stat -c %a ${at.keyPath}`)).trim();
+        assert.equal(mode, '600', `${at.host}:${at.keyPath} has mode ${mode}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 10);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('keeps the CA key on the CA host only', async () => {
+    const caKey = await sh(plan.ca.host, `cat ${plan.ca.keyPath}`);
+    assert.match(caKey, /PRIVATE KEY/);
+    assert.equal((await sh(plan.ca.host, `stat -c %a ${plan.ca.keyPath}`)).trim(), '600');
+    const digest = createHash('sha256').update(caKey).digest('hex');
+    for (const h of plan.hosts.filter((x) => x.name !== plan.ca.host)) {
+      const sums = await sh(h.name, 'find /etc /var/lib /root /opt /usr/local -xdev -type f -size -64k -exec sha256sum {} + 2>/dev/null || true');
+      assert.ok(!sums.includes(digest), `the CA key is on ${h.name}`);
+    }
+  });
+
+  it('serves the API front end on LB:6443 with a backend per control plane', async () => {
+    const lb = plan.hosts.find((h) => h.roles.includes('loadbalancer'))!;
+    await new Promise<void>((resolve, reject) => {
+      const s = createConnection({ host: lb.address, port: 6443 }, () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', reject);
+    });
+    const cfg = await sh(lb.name, 'cat /etc/haproxy/haproxy.cfg');
+    for (const cp of plan.apiServer.controlPlanes) assert.match(cfg, new RegExp(`server ${cp.name} ${cp.address.replaceAll('.', '\\.')}:6443 check`));
+    await sh(lb.name, 'haproxy -c -f /etc/haproxy/haproxy.cfg');
+  });
+
+  it('changes nothing and restarts nothing when run again', async () => {
+    const pids = async () => ({
+      etcd: await Promise.all(plan.etcd.members.map((m) => sh(m.name, 'pgrep -x etcd'))),
+      haproxy: await sh('lb', 'pgrep -o -x haproxy'),
+    });
+    const before = await pids();
+    const { result, history } = await bringUp();
+    assert.equal(result.status.state, 'done');
+    assert.deepEqual(
+      result.status.steps.filter((s) => s.changed?.length).map((s) => `${s.phase}/${s.host}: ${s.changed!.join(', ')}`),
+      [],
+    );
+    assert.equal(result.status.changedCount, 0);
+    assert.deepEqual(await pids(), before);
+    assert.deepEqual(result.podAllocations, firstRun.podAllocations);
+    assert.ok(!payloadTexts(history).some((t) => t.includes('PRIVATE KEY')));
+  });
+});

@@ -1,0 +1,251 @@
+// node --import tsx --test test/unit/pki.test.ts
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import type { PlannedCertificate } from '../../model/types.js';
+import {
+  certificateMatchesPlan,
+  createCA,
+  describeCertificate,
+  fingerprintSha256,
+  generateKeyPem,
+  generateServiceAccountKeyPair,
+  issueCertificate,
+  keyMatchesCertificate,
+  publicKeyMatchesPrivateKey,
+  type CertAndKey,
+} from '../../pki/index.js';
+
+const caPlan: PlannedCertificate = {
+  id: 'ca',
+  commonName: 'Kubernetes',
+  organization: 'Kubernetes',
+  dnsNames: [],
+  ipAddresses: [],
+  usages: ['keyCertSign', 'cRLSign'],
+  isCA: true,
+  placements: [],
+  validityDays: 3650,
+};
+
+const apiPlan: PlannedCertificate = {
+  id: 'kube-apiserver',
+  commonName: 'kubernetes',
+  organization: 'Kubernetes',
+  dnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'server.kubernetes.local'],
+  ipAddresses: ['10.32.0.1', '192.168.56.40', '127.0.0.1'],
+  usages: ['digitalSignature', 'keyEncipherment', 'serverAuth', 'clientAuth'],
+  isCA: false,
+  placements: [{ host: 'controlplane-1', certPath: '/var/lib/kubernetes/kube-apiserver.crt', keyPath: '/var/lib/kubernetes/kube-apiserver.key', caPath: '/var/lib/kubernetes/ca.crt' }],
+  validityDays: 365,
+};
+
+const nodePlan: PlannedCertificate = {
+  id: 'kubelet-worker-1',
+  commonName: 'system:node:worker-1',
+  organization: 'system:nodes',
+  dnsNames: ['worker-1'],
+  ipAddresses: ['192.168.56.51'],
+  usages: ['digitalSignature', 'keyEncipherment', 'clientAuth', 'serverAuth'],
+  isCA: false,
+  placements: [],
+  validityDays: 365,
+};
+
+let dir: string;
+let ca: CertAndKey;
+let otherCa: CertAndKey;
+let api: CertAndKey;
+
+function write(name: string, content: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, content, { mode: 0o600 });
+  return p;
+}
+
+function openssl(...args: string[]): string {
+  return execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hardway-pki-'));
+  ca = createCA(caPlan);
+  otherCa = createCA(caPlan, { bits: 2048 });
+  api = issueCertificate(apiPlan, ca);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('CA', () => {
+  test('CA:TRUE (critical), keyCertSign, self-signed, 3072-bit key', () => {
+    const text = openssl('x509', '-in', write('ca.crt', ca.certPem), '-noout', '-text');
+    assert.match(text, /Basic Constraints: critical\s+CA:TRUE/);
+    assert.match(text, /Key Usage: critical\s+[^\n]*Certificate Sign/);
+    assert.match(text, /CRL Sign/);
+    assert.match(text, /Subject: O ?= ?Kubernetes, CN ?= ?Kubernetes/);
+    assert.match(text, /Public-Key: \(3072 bit\)/);
+    assert.match(text, /Subject Key Identifier/);
+    assert.equal(new X509Certificate(ca.certPem).ca, true);
+    assert.equal(openssl('verify', '-CAfile', write('ca2.crt', ca.certPem), write('ca3.crt', ca.certPem)).trim().endsWith('OK'), true);
+    assert.deepEqual(certificateMatchesPlan(ca.certPem, caPlan, ca.certPem), { ok: true, reasons: [] });
+    assert.ok(keyMatchesCertificate(ca.keyPem, ca.certPem));
+    assert.throws(() => createCA(apiPlan), /not a CA/);
+    assert.throws(() => issueCertificate(caPlan, ca), /use createCA/);
+  });
+});
+
+describe('issued certificates', () => {
+  test('verify with openssl verify -CAfile and show SANs, CN and O', () => {
+    const caFile = write('ca.crt', ca.certPem);
+    const crt = write('api.crt', api.certPem);
+    assert.equal(openssl('verify', '-CAfile', caFile, crt).trim(), `${crt}: OK`);
+    const text = openssl('x509', '-in', crt, '-noout', '-text');
+    assert.match(text, /Subject: O ?= ?Kubernetes, CN ?= ?kubernetes\n/);
+    for (const d of apiPlan.dnsNames) assert.ok(text.includes(`DNS:${d}`), d);
+    for (const ip of apiPlan.ipAddresses) assert.ok(text.includes(`IP Address:${ip}`), ip);
+    assert.match(text, /Basic Constraints: critical\s+CA:FALSE/);
+    assert.match(text, /Key Usage: critical\s+Digital Signature, Key Encipherment/);
+    assert.match(text, /Extended Key Usage:\s+TLS Web Server Authentication, TLS Web Client Authentication/);
+    assert.match(text, /Authority Key Identifier/);
+    // AKI of the leaf = SKI of the CA.
+    const caSki = openssl('x509', '-in', caFile, '-noout', '-ext', 'subjectKeyIdentifier').split('\n')[1]!.trim();
+    const aki = openssl('x509', '-in', crt, '-noout', '-ext', 'authorityKeyIdentifier');
+    assert.ok(aki.includes(caSki), `${aki} should contain ${caSki}`);
+    // Serial positive; validity starts ~5 minutes ago.
+    const x = new X509Certificate(api.certPem);
+    assert.ok(!x.serialNumber.startsWith('8') && x.serialNumber.length >= 30);
+    const nb = new Date(x.validFrom).getTime();
+    assert.ok(Date.now() - nb > 4 * 60_000 && Date.now() - nb < 6 * 60_000);
+    const na = new Date(x.validTo).getTime();
+    assert.ok(Math.abs(na - Date.now() - 365 * 86400_000) < 60_000);
+    // The key verifies with openssl too.
+    const mod1 = openssl('x509', '-in', crt, '-noout', '-modulus');
+    const mod2 = openssl('rsa', '-in', write('api.key', api.keyPem), '-noout', '-modulus');
+    assert.equal(mod1, mod2);
+  });
+
+  test('node certificate with colons in CN/O and IPv6 SAN', () => {
+    const plan = { ...nodePlan, ipAddresses: [...nodePlan.ipAddresses, 'fd00::51'] };
+    const c = issueCertificate(plan, ca);
+    const crt = write('node.crt', c.certPem);
+    assert.match(openssl('verify', '-CAfile', write('ca.crt', ca.certPem), crt), /OK/);
+    const subj = openssl('x509', '-in', crt, '-noout', '-subject', '-nameopt', 'RFC2253');
+    assert.equal(subj.trim(), 'subject=CN=system:node:worker-1,O=system:nodes');
+    assert.deepEqual(certificateMatchesPlan(c.certPem, plan, ca.certPem), { ok: true, reasons: [] });
+    // Different textual forms of the same IPv6 address still match.
+    assert.ok(certificateMatchesPlan(c.certPem, { ...plan, ipAddresses: ['192.168.56.51', 'fd00:0:0::0051'] }, ca.certPem).ok);
+    const d = describeCertificate(c.certPem);
+    assert.equal(d.commonName, 'system:node:worker-1');
+    assert.deepEqual(d.organizations, ['system:nodes']);
+    assert.deepEqual(d.ipAddresses, ['192.168.56.51', 'fd00::51']);
+    assert.equal(d.isCA, false);
+  });
+
+  test('certificateMatchesPlan: matching plan is ok', () => {
+    assert.deepEqual(certificateMatchesPlan(api.certPem, apiPlan, ca.certPem, { keyPem: api.keyPem }), { ok: true, reasons: [] });
+  });
+
+  test('a missing SAN (plan gained a SAN) is reported with a reason', () => {
+    const r = certificateMatchesPlan(api.certPem, { ...apiPlan, ipAddresses: [...apiPlan.ipAddresses, '192.168.56.41'] }, ca.certPem);
+    assert.equal(r.ok, false);
+    assert.deepEqual(r.reasons, ['missing IP SAN(s): 192.168.56.41']);
+    const r2 = certificateMatchesPlan(api.certPem, { ...apiPlan, dnsNames: apiPlan.dnsNames.slice(1) }, ca.certPem);
+    assert.equal(r2.ok, false);
+    assert.deepEqual(r2.reasons, ['unexpected DNS SAN(s): kubernetes']);
+  });
+
+  test('a certificate issued with a SAN missing does not match the plan', () => {
+    const short = issueCertificate({ ...apiPlan, dnsNames: apiPlan.dnsNames.filter((d) => d !== 'kubernetes.default') }, ca);
+    const r = certificateMatchesPlan(short.certPem, apiPlan, ca.certPem);
+    assert.equal(r.ok, false);
+    assert.match(r.reasons.join('\n'), /missing DNS SAN\(s\): kubernetes\.default$/m);
+  });
+
+  test('a certificate from a different CA (same subject) does not match', () => {
+    const foreign = issueCertificate(apiPlan, otherCa);
+    const r = certificateMatchesPlan(foreign.certPem, apiPlan, ca.certPem);
+    assert.equal(r.ok, false);
+    assert.match(r.reasons.join('\n'), /different CA/);
+    assert.throws(() => openssl('verify', '-CAfile', write('ca.crt', ca.certPem), write('foreign.crt', foreign.certPem)));
+  });
+
+  test('CN, O, usages and CA flag differences are reported', () => {
+    const r = certificateMatchesPlan(
+      api.certPem,
+      { ...apiPlan, commonName: 'other', organization: undefined, usages: ['digitalSignature', 'keyEncipherment', 'serverAuth'] },
+      ca.certPem,
+    );
+    assert.equal(r.ok, false);
+    const all = r.reasons.join('\n');
+    assert.match(all, /subject CN/);
+    assert.match(all, /subject O/);
+    assert.match(all, /extKeyUsage differs; extra clientAuth/);
+    const r2 = certificateMatchesPlan(ca.certPem, { ...caPlan, isCA: false }, ca.certPem);
+    assert.match(r2.reasons.join('\n'), /CA:TRUE, want CA:FALSE/);
+  });
+
+  test('expired and expiring certificates are reported', () => {
+    const longAgo = new Date(Date.now() - 400 * 86400_000);
+    const old = issueCertificate(apiPlan, ca, { now: longAgo, keyPem: api.keyPem });
+    const r = certificateMatchesPlan(old.certPem, apiPlan, ca.certPem);
+    assert.equal(r.ok, false);
+    assert.match(r.reasons.join('\n'), /expired on/);
+    const soon = issueCertificate({ ...apiPlan, validityDays: 10 }, ca, { keyPem: api.keyPem });
+    assert.match(certificateMatchesPlan(soon.certPem, apiPlan, ca.certPem).reasons.join('\n'), /renewal window/);
+    // A short-lived plan is not perpetually "expiring" right after issuance (window = validity/3).
+    assert.ok(certificateMatchesPlan(soon.certPem, { ...apiPlan, validityDays: 10 }, ca.certPem).ok);
+    assert.ok(!certificateMatchesPlan(soon.certPem, { ...apiPlan, validityDays: 10 }, ca.certPem, { minRemainingDays: 30 }).ok);
+    // Re-issuing with the same key keeps the key.
+    assert.equal(old.keyPem, api.keyPem);
+    assert.ok(keyMatchesCertificate(api.keyPem, old.certPem));
+  });
+
+  test('garbage input is reported, not thrown', () => {
+    const r = certificateMatchesPlan('not a cert', apiPlan, ca.certPem);
+    assert.equal(r.ok, false);
+    assert.match(r.reasons[0]!, /cannot parse/);
+  });
+});
+
+describe('keys', () => {
+  test('key/certificate pair matching', () => {
+    assert.equal(keyMatchesCertificate(api.keyPem, api.certPem), true);
+    assert.equal(keyMatchesCertificate(ca.keyPem, api.certPem), false);
+    assert.equal(keyMatchesCertificate(generateKeyPem(), api.certPem), false);
+    assert.equal(keyMatchesCertificate('garbage', api.certPem), false);
+    const r = certificateMatchesPlan(api.certPem, apiPlan, ca.certPem, { keyPem: ca.keyPem });
+    assert.deepEqual(r.reasons, ['private key does not match the certificate']);
+  });
+
+  test('issuing with a provided key reuses it', () => {
+    const key = generateKeyPem();
+    const c = issueCertificate(nodePlan, ca, { keyPem: key });
+    assert.equal(c.keyPem, key);
+    assert.ok(keyMatchesCertificate(key, c.certPem));
+  });
+
+  test('generated keys are RSA PEM; service-account pair matches', () => {
+    const k = generateKeyPem();
+    assert.match(k, /^-----BEGIN RSA PRIVATE KEY-----\n/);
+    assert.match(openssl('rsa', '-in', write('k.key', k), '-noout', '-text'), /Private-Key: \(2048 bit/);
+    const sa = generateServiceAccountKeyPair();
+    assert.match(sa.publicKeyPem, /^-----BEGIN PUBLIC KEY-----\n/);
+    assert.match(sa.privateKeyPem, /^-----BEGIN RSA PRIVATE KEY-----\n/);
+    assert.ok(publicKeyMatchesPrivateKey(sa.publicKeyPem, sa.privateKeyPem));
+    assert.ok(!publicKeyMatchesPrivateKey(sa.publicKeyPem, k));
+    const pubFromOpenssl = execFileSync('openssl', ['rsa', '-in', write('sa.key', sa.privateKeyPem), '-pubout'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    assert.equal(pubFromOpenssl, sa.publicKeyPem);
+  });
+
+  test('fingerprintSha256 equals openssl x509 -fingerprint -sha256', () => {
+    const out = openssl('x509', '-in', write('fp.crt', api.certPem), '-noout', '-fingerprint', '-sha256');
+    assert.equal(out.trim().split('=')[1], fingerprintSha256(api.certPem));
+  });
+});
