@@ -10,6 +10,7 @@ import type { ClusterSpec } from '../../model/types.js';
 import { TASK_QUEUE, workflowIdFor } from '../../temporal/constants.js';
 import { clusterWorkflow } from '../../workflows/cluster.js';
 import { statusQuery } from '../../workflows/status.js';
+import { CLUSTER_NAME, CLUSTER_PHASE } from '../../temporal/search-attributes.js';
 import { workflowsPath } from '../../worker.js';
 import { devServer } from '../helpers/temporal.js';
 import { activityDoubles, type CallRecord, type DoubleBehaviour } from './fixtures/doubles.js';
@@ -147,7 +148,15 @@ describe('cluster workflow', () => {
     const handle = env.client.workflow.getHandle(workflowIdFor('order'));
     const desc = await handle.describe();
     const attrs = desc.typedSearchAttributes;
-    assert.equal(attrs.get({ name: 'HardwayCluster', valueType: 'KEYWORD' } as never), 'order');
-    assert.equal(attrs.get({ name: 'HardwayPhase', valueType: 'KEYWORD' } as never), 'done:loadbalancer');
+    assert.equal(attrs.get(CLUSTER_NAME), 'order');
+    assert.equal(attrs.get(CLUSTER_PHASE), 'done:loadbalancer');
+    // and the list API finds it by name
+    let found: string[] = [];
+    for (let i = 0; i < 50 && !found.length; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 200)); // visibility is eventually consistent
+      found = [];
+      for await (const w of env.client.workflow.list({ query: `HardwayCluster = 'order'` })) found.push(w.workflowId);
+    }
+    assert.deepEqual(found, [workflowIdFor('order')]);
   });
 });
