@@ -40,7 +40,9 @@ export async function runWorker(o: WorkerRunOptions): Promise<void> {
   const pool = new SshPool();
   const worker = await createWorker({ ...o, pool });
   o.log?.(`worker polling task queue ${TASK_QUEUE} on ${o.temporal.address} (namespace ${o.temporal.namespace})`);
-  const stop = () => worker.shutdown();
+  const stop = () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
   o.until?.then(stop, stop);
   try {
     await worker.run();

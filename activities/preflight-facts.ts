@@ -13,6 +13,7 @@ export const PROBE_SCRIPT = [
     'sh', 'ip', 'sha256sum', 'stat', 'mv', 'mkdir', 'chmod', 'chown', 'cat', 'tar', 'systemctl', 'curl', 'haproxy',
     'apt-get', 'dnf', 'yum',
   ].join(' ')}; do command -v "$c" >/dev/null 2>&1 && echo "$c"; done`,
+  'true',
 ].join('; ');
 
 export function parseSections(out: string): Record<string, string[]> {
