@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
+import proto from '@temporalio/proto';
+const { temporal } = proto;
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseClusterFile } from '../../model/validate.js';
@@ -87,10 +89,11 @@ describe('cluster workflow', () => {
     // Pod ranges are returned so that the next run keeps them.
     assert.ok(Object.keys(result.podAllocations).length >= 4);
 
-    // Keep the history as the replay fixture's source when asked to (scripts/record-history.sh).
+    // Record the history as the replay test's fixture when asked to:
+    //   HARDWAY_RECORD_HISTORY=$PWD/test/workflow/fixtures/history-seed.pb node --import tsx --test --test-name-pattern='seed order' test/workflow/cluster-workflow.test.ts
     if (process.env.HARDWAY_RECORD_HISTORY) {
       const history = await env.client.workflow.getHandle(workflowIdFor(spec.name)).fetchHistory();
-      writeFileSync(process.env.HARDWAY_RECORD_HISTORY, JSON.stringify(history, null, 1));
+      writeFileSync(process.env.HARDWAY_RECORD_HISTORY, temporal.api.history.v1.History.encode(history).finish());
     }
   });
 
