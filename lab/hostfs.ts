@@ -8,7 +8,7 @@ import { runOk } from './exec.js';
 
 const SEEDED = '.seeded';
 
-async function exists(p: string): Promise<boolean> {
+export async function exists(p: string): Promise<boolean> {
   try {
     await lstat(p);
     return true;

@@ -1,16 +1,8 @@
 // SSH keys: one client key pair for the whole lab, one ed25519 host key per host, and known_hosts.
-import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { runOk } from './exec.js';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { exists } from './hostfs.js';
 
 /** Generates an ed25519 key pair at `path` (+ .pub) unless both exist; written under a temp name first. */
 export async function ensureKeyPair(path: string, comment: string): Promise<boolean> {
