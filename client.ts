@@ -117,7 +117,8 @@ temporalFlags(
     .description('run a Temporal worker on task queue "hardway" (workflows + activities, owns the SSH connections)')
     .option('--identity <file>', 'SSH private key (default: the cluster file\'s ssh.identityFile, ~/.ssh/id_*, or $SSH_AUTH_SOCK)'),
 ).action(async (o: TemporalFlags & { identity?: string }) => {
-  const { runWorker } = await import('./worker.js');
+  const { runWorker, installRuntimeLogger } = await import('./worker.js');
+  installRuntimeLogger(process.env.HARDWAY_LOG_LEVEL ?? 'INFO');
   await runWorker({ temporal: temporalOptions(o), ssh: { identityFile: o.identity }, log: err });
 });
 
@@ -214,7 +215,8 @@ temporalFlags(
 });
 
 async function embeddedWorker(topts: ReturnType<typeof temporalOptions>, identityFile?: string): Promise<() => Promise<void>> {
-  const { runWorker } = await import('./worker.js');
+  const { runWorker, installRuntimeLogger } = await import('./worker.js');
+  installRuntimeLogger();
   let stop!: () => void;
   const until = new Promise<void>((r) => (stop = r));
   const running = runWorker({ temporal: topts, ssh: { identityFile }, until, log: err });

@@ -2,7 +2,7 @@
 // SSH pool the activities use. Several workers may run at once; each has its own pool.
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { sshShells, type SshDefaults } from './activities/ssh-shells.js';
 import { SshPool } from './remote/pool.js';
@@ -33,6 +33,14 @@ export async function createWorker(o: WorkerRunOptions & { pool: SshPool }): Pro
     activities: createActivities(sshShells(o.pool, o.ssh)),
     maxConcurrentActivityTaskExecutions: 20,
   });
+}
+
+/**
+ * The SDK's own log level for this process (default WARN, so that a worker inside `up` or `demo` does not
+ * drown the progress lines). HARDWAY_LOG_LEVEL=INFO or DEBUG shows more. Call before the first worker is made.
+ */
+export function installRuntimeLogger(level = (process.env.HARDWAY_LOG_LEVEL ?? 'WARN').toUpperCase()): void {
+  Runtime.install({ logger: new DefaultLogger(level as LogLevel) });
 }
 
 /** Runs a worker until `until` resolves or the process gets SIGINT/SIGTERM. */

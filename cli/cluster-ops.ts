@@ -78,7 +78,7 @@ export async function follow(handle: ClusterHandle, print: (line: string) => voi
       const when = `[${formatDuration(Date.now() - t0).padStart(9)}]`;
       const detail =
         s.state === 'done'
-          ? ` in ${formatDuration(s.durationMs)}: ${s.changed?.length ? s.changed.join(', ') : 'no change'}`
+          ? ` in ${formatDuration(s.durationMs)}: ${s.changed?.length ? s.changed.join(', ') : 'no change'}${s.notes?.length ? ` (${s.notes.join('; ')})` : ''}`
           : s.state === 'failed'
             ? `: ${s.lastError}`
             : '';

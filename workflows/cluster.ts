@@ -90,6 +90,7 @@ export async function clusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       s.state = 'done';
       s.attempts = report.attempt;
       s.changed = report.changed;
+      if (report.notes.length) s.notes = report.notes;
       status.changedCount += report.changed.length;
       return report;
     } catch (err) {

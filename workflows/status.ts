@@ -19,6 +19,8 @@ export interface StepStatus {
   durationMs?: number;
   /** What the step changed on the host; empty when it found everything as planned. */
   changed?: string[];
+  /** What the step observed and wants the operator to know (e.g. which NIC every service binds to). */
+  notes?: string[];
 }
 
 export interface PhaseStatus {
