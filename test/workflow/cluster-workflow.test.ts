@@ -14,6 +14,7 @@ import { clusterWorkflow } from '../../workflows/cluster.js';
 import { statusQuery } from '../../workflows/status.js';
 import { CLUSTER_NAME, CLUSTER_PHASE } from '../../temporal/search-attributes.js';
 import { workflowsPath } from '../../worker.js';
+import { startOrAttach } from '../../cli/cluster-ops.js';
 import { devServer } from '../helpers/temporal.js';
 import { activityDoubles, type CallRecord, type DoubleBehaviour } from './fixtures/doubles.js';
 
@@ -145,6 +146,29 @@ describe('cluster workflow', () => {
     );
     assert.equal(calls.filter((c) => c.activity === 'preflight' && c.host === 'cp-1').length, 1);
     assert.equal(calls.filter((c) => c.activity === 'hostsFile').length, 0);
+  });
+
+  it('up attaches to a running bring-up, and re-converges a finished one keeping its pod ranges', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('attach');
+    await withWorker({ delayMs: 100 }, calls, async () => {
+      const first = await startOrAttach(env.client, spec);
+      assert.equal(first.attached, false);
+      const second = await startOrAttach(env.client, spec);
+      assert.equal(second.attached, true);
+      const firstRunId = (await first.handle.describe()).runId;
+      assert.equal((await second.handle.describe()).runId, firstRunId);
+      const done = await first.handle.result();
+      // Only one bring-up ran: ten preflights, not twenty.
+      assert.equal(calls.filter((c) => c.activity === 'preflight').length, 10);
+
+      const again = await startOrAttach(env.client, spec);
+      assert.equal(again.attached, false);
+      const rerun = await again.handle.result();
+      assert.notEqual((await again.handle.describe()).runId, firstRunId);
+      assert.deepEqual(rerun.podAllocations, done.podAllocations);
+      assert.equal(calls.filter((c) => c.activity === 'preflight').length, 20);
+    });
   });
 
   it('finds the cluster by its search attributes', async () => {
