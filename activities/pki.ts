@@ -73,11 +73,15 @@ export function hostCertificatesActivity(shells: HostShells) {
       const sh = shells.shell(plan, hostName);
       let caKeyPem: string | undefined; // read only when something has to be signed
       const owner = { owner: 'root', group: 'root' };
+      const caPathsDone = new Set<string>();
 
       for (const { cert, at } of certificatesOn(plan, hostName)) {
         if (cert.isCA) continue; // the CA itself is the authority step's
         if (cert.id === SERVICE_ACCOUNTS) continue; // one pair for all holders: the authority step's
-        if ((await sh.putFile(at.caPath, caCertPem, { mode: CERT_MODE, ...owner })).changed) ctx.changed.push(at.caPath);
+        if (!caPathsDone.has(at.caPath)) {
+          caPathsDone.add(at.caPath); // several certificates share one CA file: check it once
+          if ((await sh.putFile(at.caPath, caCertPem, { mode: CERT_MODE, ...owner })).changed) ctx.changed.push(at.caPath);
+        }
         const [certPem, keyPem] = [await readText(sh, at.certPath), await readText(sh, at.keyPath)];
         if (certPem && keyPem && certificateMatchesPlan(certPem, cert, caCertPem).ok && keyMatchesCertificate(keyPem, certPem)) {
           if ((await sh.putFile(at.keyPath, keyPem, { mode: KEY_MODE, ...owner })).changed) ctx.changed.push(`mode of ${at.keyPath}`);
