@@ -25,10 +25,8 @@ export function etcdMemberActivity(shells: HostShells) {
       const sh = shells.shell(plan, member);
       ctx.changed.push(...(await installRelease(plan, sh, etcdRelease(plan.versions.etcd), ETCD_BIN_DIR, ctx.progress)));
 
-      const mk = await sh.exec(
-        `changed=; for d in ${ETCD_DATA_DIR}; do [ -d "$d" ] || changed=1; mkdir -p "$d"; ` +
-          `[ "$(stat -c %a "$d")" = 700 ] || { chmod 0700 "$d"; changed=1; }; done; echo "$changed"`,
-      );
+      const d = q(ETCD_DATA_DIR);
+      const mk = await sh.exec(`[ -d ${d} ] && [ "$(stat -c %a ${d})" = 700 ] || { mkdir -p ${d} && chmod 0700 ${d} && echo changed; }`);
       if (mk.stdout.trim()) ctx.changed.push(`${ETCD_DATA_DIR} (0700)`);
 
       const server = placementOn(plan, `etcd-server-${member}`, member);

@@ -1,12 +1,8 @@
 // What an activity needs from a host: run a command, put a file, read a file. The worker backs this with the
 // SSH pool (remote/); tests of pure logic never need it. Kept narrow so activities stay easy to read.
 import type { ClusterPlan } from '../model/types.js';
+import type { ExecResult } from '../remote/exec.js';
 
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 export interface HostShell {
   readonly name: string;

@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
 import { plan as planCluster } from '../model/plan.js';
-import type { ClusterSpec } from '../model/types.js';
+import type { ClusterSpec, Role } from '../model/types.js';
 import type { ClusterActivities, StepReport } from '../activities/types.js';
 import { NON_RETRYABLE } from '../activities/types.js';
 import { CLUSTER_NAME, CLUSTER_PHASE } from '../temporal/search-attributes.js';
@@ -104,7 +104,7 @@ export async function clusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     }
   }
 
-  const hostsWith = (role: string) => plan.hosts.filter((h) => h.roles.includes(role as never)).map((h) => h.name);
+  const hostsWith = (role: Role) => plan.hosts.filter((h) => h.roles.includes(role)).map((h) => h.name);
   const everyHost = plan.hosts.map((h) => h.name);
   const fanOut = (phase: PhaseName, stepName: string, activity: ActivityName, hosts: string[]) =>
     runBounded(hosts, parallelism, (h) => step(phase, stepName, h, activity, [plan, h]));
