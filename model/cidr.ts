@@ -1,4 +1,5 @@
 // IPv4 address and CIDR arithmetic. Pure: no Node built-ins, no I/O.
+import { quote } from './excerpt.js';
 //
 // Addresses are represented as unsigned 32-bit integers held in ordinary JS numbers (0 .. 2^32-1).
 // Never use bitwise results without `>>> 0`: JS bitwise operators work on signed 32-bit integers.
@@ -37,18 +38,18 @@ export function tryParseIPv4(text: string): IPv4Result {
   if (text.length === 0) return { ok: false, error: 'empty IPv4 address' };
   const parts = text.split('.');
   if (parts.length !== 4) {
-    return { ok: false, error: `"${text}" is not an IPv4 address: expected four numbers separated by dots, like 192.168.56.10` };
+    return { ok: false, error: `${quote(text)} is not an IPv4 address: expected four numbers separated by dots, like 192.168.56.10` };
   }
   let value = 0;
   for (const part of parts) {
     if (!/^[0-9]+$/.test(part)) {
-      return { ok: false, error: `"${text}" is not an IPv4 address: "${part}" is not a decimal number` };
+      return { ok: false, error: `${quote(text)} is not an IPv4 address: ${quote(part)} is not a decimal number` };
     }
     if (part.length > 1 && part.startsWith('0')) {
-      return { ok: false, error: `"${text}" is not an IPv4 address: "${part}" has a leading zero (ambiguous: octal or decimal?)` };
+      return { ok: false, error: `${quote(text)} is not an IPv4 address: ${quote(part)} has a leading zero (ambiguous: octal or decimal?)` };
     }
     const n = Number(part);
-    if (n > 255) return { ok: false, error: `"${text}" is not an IPv4 address: ${part} is greater than 255` };
+    if (n > 255) return { ok: false, error: `${quote(text)} is not an IPv4 address: ${quote(part).slice(1, -1)} is greater than 255` };
     value = value * 256 + n;
   }
   return { ok: true, value };
@@ -78,14 +79,14 @@ export function tryParseCidr(text: string): CidrResult {
   if (typeof text !== 'string') return { ok: false, error: 'a CIDR range must be a string' };
   const slash = text.indexOf('/');
   if (slash < 0) {
-    return { ok: false, error: `"${text}" is not a CIDR range: missing "/prefix", e.g. 10.244.0.0/16` };
+    return { ok: false, error: `${quote(text)} is not a CIDR range: missing "/prefix", e.g. 10.244.0.0/16` };
   }
   const addrText = text.slice(0, slash);
   const prefixText = text.slice(slash + 1);
   const addr = tryParseIPv4(addrText);
-  if (!addr.ok) return { ok: false, error: `"${text}" is not a CIDR range: ${addr.error}` };
+  if (!addr.ok) return { ok: false, error: `${quote(text)} is not a CIDR range: ${addr.error}` };
   if (!/^(0|[1-9][0-9]?)$/.test(prefixText) || Number(prefixText) > 32) {
-    return { ok: false, error: `"${text}" is not a CIDR range: prefix length "${prefixText}" must be a number from 0 to 32` };
+    return { ok: false, error: `${quote(text)} is not a CIDR range: prefix length ${quote(prefixText)} must be a number from 0 to 32` };
   }
   const prefix = Number(prefixText);
   const mask = prefixMask(prefix);
@@ -93,7 +94,7 @@ export function tryParseCidr(text: string): CidrResult {
   if (network !== addr.value) {
     return {
       ok: false,
-      error: `"${text}" has host bits set: the network address of a /${prefix} containing ${addrText} is ${formatIPv4(network)}; did you mean ${formatIPv4(network)}/${prefix}?`,
+      error: `${quote(text)} has host bits set: the network address of a /${prefix} containing ${addrText} is ${formatIPv4(network)}; did you mean ${formatIPv4(network)}/${prefix}?`,
     };
   }
   return { ok: true, value: { network, prefix } };

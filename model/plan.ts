@@ -1,43 +1,34 @@
-// plan(spec) -> ClusterPlan: everything derived from the cluster file, deterministically. Pure: the
+// plan(spec) -> ClusterPlan: everything derived from a checked cluster spec, deterministically. Pure: the
 // cluster workflow calls it (no I/O, no clock, no randomness; output depends only on the arguments).
-import type { ClusterPlan, ClusterSpec, PlannedHost, Problem } from './types.js';
+import type { ClusterPlan, PlannedHost } from './types.js';
 import { cidrContainsCidr, compareCidrs, formatCidr, formatIPv4, nthSubnet, subnetCount, subnetIndex, tryParseCidr, type Cidr } from './cidr.js';
 import { runsKubelet } from './roles.js';
 import { buildCertificates, buildFiles } from './certificates.js';
 import { CA_CERT_PATH, CA_KEY_PATH } from './paths.js';
-import { validateSpec } from './validate.js';
-import { dnsLabelError } from './spec.js';
+import { dnsLabelError } from './field-checks.js';
+import type { ValidSpec } from './check.js';
 
 export const ETCD_CLIENT_PORT = 2379;
 export const ETCD_PEER_PORT = 2380;
 
-/** The spec cannot be planned: invalid spec (see `problems`), or the pod range is exhausted. */
+/** The spec cannot be planned: a previous allocation does not fit the pod range, or the range is full. */
 export class PlanError extends Error {
   override name = 'PlanError';
-  readonly problems: Problem[];
-  constructor(message: string, problems: Problem[] = []) {
-    super(message);
-    this.problems = problems;
-  }
 }
 
 /**
- * Derive the plan. `previousAllocations` is the `podAllocations` of the plan the running cluster was built
- * with: every entry is kept (also those of removed nodes, which stay reserved), and nodes without an entry
- * get the lowest free ranges, in host order. Throws PlanError when the spec has errors (validateSpec), when
- * a previous allocation does not fit the pod range, or when the pod range is full.
+ * Derive the plan of a checked spec (checkSpec, parseClusterFile). `previousAllocations` is the
+ * `podAllocations` of the plan the running cluster was built with: every entry is kept (also those of
+ * removed nodes, which stay reserved), and nodes without an entry get the lowest free ranges, in host
+ * order. Throws PlanError when a previous allocation does not fit the pod range, or the pod range is full.
  */
-export function plan(spec: ClusterSpec, previousAllocations?: Record<string, string>): ClusterPlan {
-  const problems = validateSpec(spec);
-  const errors = problems.filter((p) => p.severity === 'error');
-  if (errors.length > 0) {
-    const list = errors.map((p) => `  ${p.path || '(file)'}: ${p.message}${p.fix ? ` — fix: ${p.fix}` : ''}`).join('\n');
-    throw new PlanError(`the cluster spec has ${errors.length} error(s):\n${list}`, problems);
-  }
-  const warnings = problems.filter((p) => p.severity === 'warning');
+export function plan(spec: ValidSpec, previousAllocations?: Record<string, string>): ClusterPlan {
+  const { parsed } = spec;
+  // A copy ({...spec}, JSON) loses the non-enumerable check result; the type cannot tell.
+  if (parsed === undefined) throw new PlanError('plan() needs the spec that checkSpec or parseClusterFile returned, not a copy of it');
 
   const kubeletNodes = spec.hosts.filter((h) => runsKubelet(h.roles)).map((h) => h.name);
-  const podAllocations = allocatePodRanges(spec.networks.pods, spec.networks.nodeMask, kubeletNodes, previousAllocations);
+  const podAllocations = allocatePodRanges(parsed.pods, spec.networks.nodeMask, kubeletNodes, previousAllocations);
 
   const hosts: PlannedHost[] = spec.hosts.map((h) => {
     const ph: PlannedHost = {
@@ -50,8 +41,7 @@ export function plan(spec: ClusterSpec, previousAllocations?: Record<string, str
     return ph;
   });
 
-  const services = parse(spec.networks.services, 'networks.services');
-  const kubernetesService = formatIPv4(services.network + 1);
+  const kubernetesService = formatIPv4(parsed.services.network + 1);
 
   const etcdHosts = hosts.filter((h) => h.roles.includes('etcd'));
   const members = etcdHosts.map((h) => ({
@@ -105,23 +95,23 @@ export function plan(spec: ClusterSpec, previousAllocations?: Record<string, str
     binaries: clone(spec.binaries),
     ssh: clone(spec.ssh),
     preflight: clone(spec.preflight),
-    warnings,
+    warnings: clone([...spec.warnings]),
   };
 }
 
 /**
  * Pod range per node. Keeps every entry of `previous` (including nodes no longer listed: their ranges stay
  * reserved so a re-added or new node never silently inherits routes of an old one), then gives each node
- * of `nodes` without an entry the lowest free /nodeMask range of `pods`, in the order given. The result's
+ * of `nodes` without an entry the lowest free /nodeMask range of `podRange`, in the order given. The result's
  * keys are ordered by range. Throws PlanError when a previous range does not fit, or the range is full.
  */
 export function allocatePodRanges(
-  pods: string,
+  podRange: Cidr,
   nodeMask: number,
   nodes: readonly string[],
   previous: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
-  const podRange = parse(pods, 'networks.pods');
+  const pods = formatCidr(podRange);
   if (!Number.isInteger(nodeMask) || nodeMask < podRange.prefix || nodeMask > 30) {
     throw new PlanError(`nodeMask ${nodeMask} does not fit the pod range ${pods}: it must be between ${podRange.prefix} and 30`);
   }
@@ -173,12 +163,6 @@ export function allocatePodRanges(
   const out: Record<string, string> = {};
   for (const t of taken) out[t.node] = formatCidr(t.range);
   return out;
-}
-
-function parse(text: string, what: string): Cidr {
-  const r = tryParseCidr(text);
-  if (!r.ok) throw new PlanError(`${what}: ${r.error}`);
-  return r.value;
 }
 
 function clone<T>(v: T): T {

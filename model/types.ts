@@ -3,11 +3,18 @@
 // ClusterSpec is what the user writes (cluster.yaml, validated by model/spec.ts).
 // ClusterPlan is what plan(spec) derives from it, deterministically (model/plan.ts).
 // Both are plain JSON (no Map/Set/Date) so they can travel through Temporal payloads.
+import type { RuleId } from './rule-ids.js';
+
+export type { RuleId } from './rule-ids.js';
 
 export const ROLES = ['ca', 'etcd', 'loadbalancer', 'controlplane', 'worker', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export type BinarySourceKind = 'official' | 'mirror' | 'local';
+export const BINARY_SOURCES = ['official', 'mirror', 'local'] as const;
+export type BinarySourceKind = (typeof BINARY_SOURCES)[number];
+
+export const MEMORY_POLICIES = ['fail', 'warn'] as const;
+export type MemoryPolicy = (typeof MEMORY_POLICIES)[number];
 
 export interface HostSpec {
   name: string;
@@ -40,7 +47,7 @@ export interface ClusterSpec {
     /** host name -> "SHA256:..." fingerprints, an alternative to known_hosts */
     fingerprints?: Record<string, string>;
   };
-  preflight: { memoryPolicy: 'fail' | 'warn' };
+  preflight: { memoryPolicy: MemoryPolicy };
 }
 
 export type Severity = 'error' | 'warning';
@@ -55,8 +62,8 @@ export interface Problem {
   /** 1-based line and column of the offending node in the cluster file, when it can be located. */
   line?: number;
   column?: number;
-  /** Stable machine-readable rule id, e.g. "unknown-field", "etcd-even" (see model/validate.ts). */
-  code?: string;
+  /** Stable machine-readable rule id, e.g. "unknown-field", "etcd-even" (model/rule-ids.ts). */
+  code?: RuleId;
 }
 
 export interface PlannedHost {

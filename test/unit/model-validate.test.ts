@@ -1,7 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
-import { didYouMean, editDistance, formatProblems, parseClusterFile, validateSpec, type ParseResult } from '../../model/validate.js';
+import { parseClusterFile, type ParseResult } from '../../model/validate.js';
+import { formatProblems } from '../../model/problem-format.js';
+import { didYouMean, editDistance } from '../../model/did-you-mean.js';
+import { checkSpec } from '../../model/check.js';
 import type { ClusterSpec, Problem } from '../../model/types.js';
 
 // ------------------------------------------------------------------------------------------------
@@ -761,14 +764,18 @@ describe('all problems at once', () => {
   });
 });
 
-describe('validateSpec on a typed spec', () => {
+describe('checkSpec on a typed spec', () => {
   it('finds format and cross-field errors without line numbers', () => {
     const r = check(seed());
     assert.ok(r.ok);
     const spec: ClusterSpec = JSON.parse(JSON.stringify(r.spec));
-    assert.deepEqual(validateSpec(spec), []);
+    const ok = checkSpec(spec);
+    assert.ok(ok.ok);
+    assert.deepEqual(ok.warnings, []);
     spec.hosts.push({ name: 'Worker_3', address: '192.168.56.31', roles: ['worker'] });
-    const problems = validateSpec(spec);
+    const bad = checkSpec(spec);
+    assert.ok(!bad.ok);
+    const problems = bad.problems;
     assert.ok(problems.some((p) => p.code === 'invalid-name' && p.path === 'hosts[10].name'));
     assert.ok(problems.some((p) => p.code === 'duplicate-address' && p.path === 'hosts[10].address'));
     assert.ok(problems.every((p) => p.line === undefined));

@@ -2,7 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseClusterFile, formatProblems } from '../../model/validate.js';
+import { parseClusterFile } from '../../model/validate.js';
+import { formatProblems } from '../../model/problem-format.js';
+import { checkSpec, type ValidSpec } from '../../model/check.js';
+import { parseCidr } from '../../model/cidr.js';
 import { allocatePodRanges, plan, PlanError } from '../../model/plan.js';
 import type { ClusterSpec, HostSpec, Role } from '../../model/types.js';
 
@@ -11,6 +14,13 @@ const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
 function load(file: string): ClusterSpec {
   const r = parseClusterFile(readFileSync(examples + file, 'utf8'), file);
   if (!r.ok) assert.fail(formatProblems(r.problems, file));
+  // A plain copy, which a test may change and then check again.
+  return JSON.parse(JSON.stringify(r.spec)) as ClusterSpec;
+}
+
+function checked(spec: ClusterSpec): ValidSpec {
+  const r = checkSpec(spec);
+  if (!r.ok) assert.fail(formatProblems(r.problems));
   return r.spec;
 }
 
@@ -71,7 +81,7 @@ describe('example files', () => {
 });
 
 describe('plan of the seed', () => {
-  const p = plan(seedSpec());
+  const p = plan(checked(seedSpec()));
 
   it('hosts with roles, addresses, ssh', () => {
     assert.equal(p.hosts.length, 10);
@@ -85,7 +95,7 @@ describe('plan of the seed', () => {
       'worker-1': '10.244.2.0/24',
       'worker-2': '10.244.3.0/24',
     });
-    const allocations: Record<string, string> = plan(seedSpec()).podAllocations;
+    const allocations: Record<string, string> = plan(checked(seedSpec())).podAllocations;
     for (const host of p.hosts) {
       const kubelet = host.roles.includes('controlplane') || host.roles.includes('worker');
       assert.equal(host.podCidr, kubelet ? allocations[host.name] : undefined, host.name);
@@ -119,30 +129,30 @@ describe('determinism', () => {
   it('same input, same output; the spec is not mutated', () => {
     const spec = deepFreeze(seedSpec());
     const prev = deepFreeze({ 'worker-9': '10.244.7.0/24' });
-    const a = plan(spec, prev);
-    const b = plan(spec, prev);
+    const a = plan(checked(spec), prev);
+    const b = plan(checked(spec), prev);
     assert.deepEqual(a, b);
     assert.equal(JSON.stringify(a), JSON.stringify(b));
-    assert.equal(JSON.stringify(plan(seedSpec())), JSON.stringify(plan(seedSpec())));
+    assert.equal(JSON.stringify(plan(checked(seedSpec()))), JSON.stringify(plan(checked(seedSpec()))));
   });
 
   it('previousAllocations key order does not matter', () => {
     const spec = seedSpec();
     spec.hosts.push(h('worker-3', '192.168.56.33', 'worker'));
-    const x = plan(spec, { 'cp-1': '10.244.0.0/24', 'old-1': '10.244.1.0/24', 'worker-1': '10.244.5.0/24' });
-    const y = plan(spec, { 'worker-1': '10.244.5.0/24', 'old-1': '10.244.1.0/24', 'cp-1': '10.244.0.0/24' });
+    const x = plan(checked(spec), { 'cp-1': '10.244.0.0/24', 'old-1': '10.244.1.0/24', 'worker-1': '10.244.5.0/24' });
+    const y = plan(checked(spec), { 'worker-1': '10.244.5.0/24', 'old-1': '10.244.1.0/24', 'cp-1': '10.244.0.0/24' });
     assert.equal(JSON.stringify(x), JSON.stringify(y));
   });
 });
 
 describe('stable allocation', () => {
   it('adding a node keeps every existing range; the new node takes the lowest free one', () => {
-    const before = plan(seedSpec());
+    const before = plan(checked(seedSpec()));
     const spec = seedSpec();
     // inserted before worker-1 in the file: file order must not reshuffle existing nodes
     spec.hosts.splice(7, 0, h('worker-0', '192.168.56.30', 'worker'));
     spec.hosts.push(h('cp-3', '192.168.56.23', 'controlplane'));
-    const after = plan(spec, before.podAllocations);
+    const after = plan(checked(spec), before.podAllocations);
     for (const [node, cidr] of Object.entries(before.podAllocations)) {
       assert.equal(after.podAllocations[node], cidr, node);
       assert.equal(after.hosts.find((x) => x.name === node)!.podCidr, cidr);
@@ -150,22 +160,22 @@ describe('stable allocation', () => {
     assert.equal(after.podAllocations['worker-0'], '10.244.4.0/24');
     assert.equal(after.podAllocations['cp-3'], '10.244.5.0/24');
     // without history, the file order decides (and ranges would shift): history is what keeps them
-    const fresh = plan(spec);
+    const fresh = plan(checked(spec));
     assert.equal(fresh.podAllocations['worker-0'], '10.244.2.0/24');
   });
 
   it('a removed node keeps its range reserved and a new node does not get it', () => {
-    const before = plan(seedSpec());
+    const before = plan(checked(seedSpec()));
     const removed = seedSpec();
     removed.hosts = removed.hosts.filter((x) => x.name !== 'worker-1');
-    const mid = plan(removed, before.podAllocations);
+    const mid = plan(checked(removed), before.podAllocations);
     assert.equal(mid.podAllocations['worker-1'], '10.244.2.0/24');
     assert.ok(!mid.hosts.some((x) => x.name === 'worker-1'));
 
     const added = seedSpec();
     added.hosts = added.hosts.filter((x) => x.name !== 'worker-1');
     added.hosts.push(h('worker-3', '192.168.56.33', 'worker'));
-    const after = plan(added, mid.podAllocations);
+    const after = plan(checked(added), mid.podAllocations);
     assert.equal(after.podAllocations['worker-3'], '10.244.4.0/24');
     assert.equal(after.podAllocations['worker-1'], '10.244.2.0/24');
     const used = Object.values(after.podAllocations);
@@ -173,61 +183,60 @@ describe('stable allocation', () => {
   });
 
   it('a node that comes back gets its old range', () => {
-    const after = plan(seedSpec(), { 'worker-2': '10.244.9.0/24' });
+    const after = plan(checked(seedSpec()), { 'worker-2': '10.244.9.0/24' });
     assert.equal(after.podAllocations['worker-2'], '10.244.9.0/24');
     assert.equal(after.podAllocations['cp-1'], '10.244.0.0/24');
   });
 
   it('fills gaps left by history from the bottom', () => {
-    const r = allocatePodRanges('10.244.0.0/16', 24, ['a', 'b', 'c'], { x: '10.244.1.0/24', y: '10.244.3.0/24' });
+    const r = allocatePodRanges(parseCidr('10.244.0.0/16'), 24, ['a', 'b', 'c'], { x: '10.244.1.0/24', y: '10.244.3.0/24' });
     assert.deepEqual(r, { a: '10.244.0.0/24', x: '10.244.1.0/24', b: '10.244.2.0/24', y: '10.244.3.0/24', c: '10.244.4.0/24' });
     assert.deepEqual(Object.keys(r), ['a', 'x', 'b', 'y', 'c'], 'ordered by range');
   });
 
   it('rejects history that does not fit the pod range', () => {
-    assert.throws(() => plan(seedSpec(), { 'cp-1': '10.200.0.0/24' }), (e: unknown) => e instanceof PlanError && /cannot change/.test(e.message));
-    assert.throws(() => plan(seedSpec(), { 'cp-1': '10.244.0.0/25' }), PlanError);
-    assert.throws(() => plan(seedSpec(), { 'cp-1': 'garbage' }), PlanError);
-    assert.throws(() => plan(seedSpec(), { 'cp-1': '10.244.0.0/24', old: '10.244.0.0/24' }), /overlap/);
+    assert.throws(() => plan(checked(seedSpec()), { 'cp-1': '10.200.0.0/24' }), (e: unknown) => e instanceof PlanError && /cannot change/.test(e.message));
+    assert.throws(() => plan(checked(seedSpec()), { 'cp-1': '10.244.0.0/25' }), PlanError);
+    assert.throws(() => plan(checked(seedSpec()), { 'cp-1': 'garbage' }), PlanError);
+    assert.throws(() => plan(checked(seedSpec()), { 'cp-1': '10.244.0.0/24', old: '10.244.0.0/24' }), /overlap/);
   });
 });
 
 describe('range limits', () => {
   it('a full range is a clear PlanError', () => {
     // 4 ranges, 4 nodes: fits
-    assert.equal(Object.keys(allocatePodRanges('10.244.0.0/22', 24, ['a', 'b', 'c', 'd'])).length, 4);
+    assert.equal(Object.keys(allocatePodRanges(parseCidr('10.244.0.0/22'), 24, ['a', 'b', 'c', 'd'])).length, 4);
     assert.throws(
-      () => allocatePodRanges('10.244.0.0/22', 24, ['a', 'b', 'c', 'd', 'e']),
+      () => allocatePodRanges(parseCidr('10.244.0.0/22'), 24, ['a', 'b', 'c', 'd', 'e']),
       (e: unknown) => e instanceof PlanError && /10\.244\.0\.0\/22 is full/.test(e.message) && /"e"/.test(e.message),
     );
     // in plan: the seed's 4 kubelet nodes fit a /22, but not with a removed node's range reserved
     const spec = seedSpec();
     spec.networks.pods = '10.244.0.0/22';
-    assert.equal(Object.keys(plan(spec).podAllocations).length, 4);
+    assert.equal(Object.keys(plan(checked(spec)).podAllocations).length, 4);
     assert.throws(
-      () => plan(spec, { gone: '10.244.1.0/24' }),
+      () => plan(checked(spec), { gone: '10.244.1.0/24' }),
       (e: unknown) => e instanceof PlanError && /full/.test(e.message) && /reserved for removed nodes: gone/.test(e.message),
     );
   });
 
-  it('an invalid spec is a PlanError carrying the problems (too many nodes for the range)', () => {
+  it('a spec with too many nodes for the range does not pass checkSpec, so it never reaches plan', () => {
     const spec = seedSpec();
     spec.networks.pods = '10.244.0.0/23';
-    assert.throws(
-      () => plan(spec),
-      (e: unknown) => e instanceof PlanError && e.problems.some((p) => p.code === 'pod-range-too-small' && p.path === 'networks.pods'),
-    );
+    const r = checkSpec(spec);
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.ok(r.problems.some((p) => p.code === 'pod-range-too-small' && p.path === 'networks.pods'));
   });
 
   it('a /12 pod range with node mask 24 holds 4096 nodes and crosses octets', () => {
     const nodes = Array.from({ length: 4096 }, (_, i) => `n-${i}`);
-    const r = allocatePodRanges('10.240.0.0/12', 24, nodes);
+    const r = allocatePodRanges(parseCidr('10.240.0.0/12'), 24, nodes);
     assert.equal(r['n-0'], '10.240.0.0/24');
     assert.equal(r['n-255'], '10.240.255.0/24');
     assert.equal(r['n-256'], '10.241.0.0/24');
     assert.equal(r['n-4095'], '10.255.255.0/24');
     assert.equal(new Set(Object.values(r)).size, 4096);
-    assert.throws(() => allocatePodRanges('10.240.0.0/12', 24, [...nodes, 'one-more']), PlanError);
+    assert.throws(() => allocatePodRanges(parseCidr('10.240.0.0/12'), 24, [...nodes, 'one-more']), PlanError);
   });
 
   it('plans a 300-worker cluster in a /12', () => {
@@ -235,7 +244,7 @@ describe('range limits', () => {
     spec.networks.infrastructure = '192.168.0.0/16';
     spec.networks.pods = '10.240.0.0/12';
     for (let i = 0; i < 300; i++) spec.hosts.push(h(`w-${i}`, `192.168.${100 + Math.floor(i / 200)}.${(i % 200) + 1}`, 'worker'));
-    const p = plan(spec);
+    const p = plan(checked(spec));
     assert.equal(p.podAllocations['cp-1'], '10.240.0.0/24');
     assert.equal(p.podAllocations['w-251'], '10.240.255.0/24'); // 4 seed nodes + 252 = 256th range
     assert.equal(p.podAllocations['w-252'], '10.241.0.0/24');
@@ -243,7 +252,7 @@ describe('range limits', () => {
   });
 
   it('other node masks', () => {
-    assert.deepEqual(allocatePodRanges('10.244.0.0/16', 26, ['a', 'b', 'c', 'd', 'e']), {
+    assert.deepEqual(allocatePodRanges(parseCidr('10.244.0.0/16'), 26, ['a', 'b', 'c', 'd', 'e']), {
       a: '10.244.0.0/26',
       b: '10.244.0.64/26',
       c: '10.244.0.128/26',
@@ -259,7 +268,7 @@ describe('nothing is hard-wired to the seed', () => {
     spec.networks = { infrastructure: '172.16.5.0/24', pods: '10.200.0.0/16', nodeMask: 24, services: '10.96.0.0/24', clusterDns: '10.96.0.10' };
     spec.hosts.forEach((x, i) => (x.address = `172.16.5.${100 + i}`));
     spec.loadBalancer.port = 8443;
-    const p = plan(spec);
+    const p = plan(checked(spec));
     assert.deepEqual(Object.values(p.podAllocations), ['10.200.0.0/24', '10.200.1.0/24', '10.200.2.0/24', '10.200.3.0/24']);
     assert.equal(p.networks.kubernetesService, '10.96.0.1');
     assert.equal(p.networks.clusterDns, '10.96.0.10');
@@ -278,7 +287,7 @@ describe('nothing is hard-wired to the seed', () => {
     spec.ssh = { user: 'ops', port: 2200 };
     spec.hosts.find((x) => x.name === 'worker-1')!.ssh = { user: 'vagrant' };
     spec.hosts.find((x) => x.name === 'worker-2')!.ssh = { port: 2222 };
-    const p = plan(spec);
+    const p = plan(checked(spec));
     assert.equal(p.apiServer.url, 'https://192.168.56.5:443');
     assert.equal(p.etcd.initialCluster, 'etcd-1=https://192.168.56.11:2380');
     assert.deepEqual(p.hosts.find((x) => x.name === 'worker-1')!.ssh, { user: 'vagrant', port: 2200 });
@@ -294,7 +303,7 @@ describe('nothing is hard-wired to the seed', () => {
     // stacked: cp-1 is also etcd-4 and etcd-5 style member; make etcd 5 with both control planes
     spec.hosts.find((x) => x.name === 'cp-1')!.roles = ['controlplane', 'etcd'];
     spec.hosts.find((x) => x.name === 'cp-2')!.roles = ['etcd', 'controlplane', 'worker'];
-    const p = plan(spec);
+    const p = plan(checked(spec));
     assert.equal(p.etcd.members.length, 5);
     assert.deepEqual(Object.keys(p.podAllocations), ['cp-1', 'cp-2', 'worker-1', 'worker-2']);
   });

@@ -2,7 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseClusterFile, formatProblems } from '../../model/validate.js';
+import { parseClusterFile } from '../../model/validate.js';
+import { formatProblems } from '../../model/problem-format.js';
+import { checkSpec, type ValidSpec } from '../../model/check.js';
 import { plan } from '../../model/plan.js';
 import type { ClusterPlan, ClusterSpec, PlannedCertificate } from '../../model/types.js';
 
@@ -11,6 +13,13 @@ const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
 function load(file: string): ClusterSpec {
   const r = parseClusterFile(readFileSync(examples + file, 'utf8'), file);
   if (!r.ok) assert.fail(formatProblems(r.problems, file));
+  // A plain copy, which a test may change and then check again.
+  return JSON.parse(JSON.stringify(r.spec)) as ClusterSpec;
+}
+
+function checked(spec: ClusterSpec): ValidSpec {
+  const r = checkSpec(spec);
+  if (!r.ok) assert.fail(formatProblems(r.problems));
   return r.spec;
 }
 
@@ -39,7 +48,7 @@ for (const [label, make] of [
 ] as const) {
   describe(`certificate catalogue (${label})`, () => {
     const spec = make();
-    const p = plan(spec);
+    const p = plan(checked(spec));
     const caHost = spec.hosts.find((h) => h.roles.includes('ca'))!;
     const cps = spec.hosts.filter((h) => h.roles.includes('controlplane'));
     const etcd = spec.hosts.filter((h) => h.roles.includes('etcd'));
@@ -188,7 +197,7 @@ describe('catalogue variants', () => {
     const spec = load('seed-cluster.yaml');
     spec.hosts = spec.hosts.filter((h) => h.name !== 'admin' && h.name !== 'lb');
     spec.loadBalancer = { port: 6443, external: { address: '192.168.56.5' } };
-    const p = plan(spec);
+    const p = plan(checked(spec));
     assert.deepEqual(hostsOf(cert(p, 'admin')), ['cp-1', 'cp-2']);
     const api = cert(p, 'kube-apiserver');
     assert.ok(api.ipAddresses.includes('192.168.56.5'));
@@ -199,7 +208,7 @@ describe('catalogue variants', () => {
     const spec = load('seed-cluster.yaml');
     spec.hosts = spec.hosts.filter((h) => h.name !== 'admin');
     spec.hosts.find((h) => h.name === 'ca')!.roles = ['ca', 'admin'];
-    const p = plan(spec);
+    const p = plan(checked(spec));
     const withKey = p.files.filter((f) => f.source === 'ca-key');
     assert.deepEqual(withKey.map((f) => f.host), ['ca']);
     assert.ok(p.files.some((f) => f.host === 'ca' && f.source === 'cert:admin'));
