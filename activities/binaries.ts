@@ -5,10 +5,11 @@
 //              uploaded over SSH (skipped when the host's copy has the same SHA-256).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ClusterPlan } from '../model/types.js';
 import { ConfigurationError } from './errors.js';
 import type { HostShell } from './host-shell.js';
 import { shellQuote } from '../remote/exec.js';
+import type { StepContext } from './step.js';
+import type { BinariesInput } from './types.js';
 
 export interface Release {
   component: string; // "etcd"
@@ -34,18 +35,19 @@ export function etcdRelease(version: string): Release {
 
 export const goArch = (unameArch: string): string => (unameArch === 'aarch64' ? 'arm64' : 'amd64');
 
-/** Installs the release's binaries into `binDir` on the host; returns the paths it changed. */
+/**
+ * Installs the release's binaries into `binDir` on the host. Each changed path is recorded (`ctx.changed`) as soon
+ * as it is on the host, so a retry after a crash still reports it and still restarts the service.
+ */
 export async function installRelease(
-  plan: ClusterPlan,
+  src: BinariesInput,
   sh: HostShell,
   release: Release,
   binDir: string,
-  progress: (note: string) => void,
-): Promise<string[]> {
-  const src = plan.binaries;
+  ctx: Pick<StepContext, 'changed' | 'progress'>,
+): Promise<void> {
   if (src.source === 'local') {
     if (!src.directory) throw new ConfigurationError('binaries.directory is required when binaries.source is local');
-    const changed: string[] = [];
     for (const b of release.binaries) {
       const file = join(src.directory, release.component, release.version, b);
       const content = await readFile(file).catch(() => {
@@ -54,17 +56,18 @@ export async function installRelease(
             `Put ${release.component} ${release.version} there (layout <directory>/<component>/<version>/<binary>) or change binaries.source.`,
         );
       });
-      progress(`uploading ${b}`);
+      ctx.progress(`uploading ${b}`);
       if ((await sh.putFile(`${binDir}/${b}`, content, { mode: '0755', owner: 'root', group: 'root' })).changed) {
-        changed.push(`${binDir}/${b}`);
+        ctx.changed(`${binDir}/${b}`);
       }
     }
-    return changed;
+    return;
   }
 
   // official or mirror: download on the host, verify, unpack, install. A stamp records what is installed so that
   // a re-run costs one command.
   const stamp = `/var/lib/hardway/releases/${release.component}`;
+  if (src.source === 'mirror' && !src.mirror) throw new ConfigurationError('binaries.mirror is required when binaries.source is mirror');
   const base = src.source === 'mirror' ? `${src.mirror!.replace(/\/+$/, '')}/${release.component}/${release.version}` : release.officialBase;
   const { stdout: archOut } = await sh.exec('uname -m');
   const arch = goArch(archOut.trim());
@@ -72,8 +75,8 @@ export async function installRelease(
   const want = `${release.version} ${arch}`;
   const have = (await sh.readFile(stamp))?.toString().trim();
   const present = await sh.exec(release.binaries.map((b) => `test -x ${shellQuote(`${binDir}/${b}`)}`).join(' && '), { allowExitCodes: [0, 1] });
-  if (have === want && present.code === 0) return [];
-  progress(`downloading ${archive}`);
+  if (have === want && present.code === 0) return;
+  ctx.progress(`downloading ${archive}`);
   const tmp = `/var/tmp/hardway-${release.component}-${release.version}`;
   const q = shellQuote;
   const script = [
@@ -89,6 +92,6 @@ export async function installRelease(
     `mkdir -p /var/lib/hardway/releases && echo ${q(want)} > ${q(stamp)}`,
     `cd / && rm -rf ${q(tmp)}`,
   ].join('\n');
-  await sh.exec(script, { timeoutMs: 10 * 60_000 });
-  return release.binaries.map((b) => `${binDir}/${b}`);
+  await sh.change(script, { timeoutMs: 10 * 60_000, summary: `install ${release.component} ${release.version} (${arch}) into ${binDir} from ${base}` });
+  ctx.changed(...release.binaries.map((b) => `${binDir}/${b}`));
 }

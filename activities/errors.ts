@@ -1,16 +1,3 @@
-// Errors whose class name becomes the Temporal failure type (see NON_RETRYABLE in activities/types.ts).
-
-/** The cluster file or the host does not match what the plan needs; retrying cannot help. */
-export class ConfigurationError extends Error {
-  override name = 'ConfigurationError';
-}
-
-/** A preflight check failed on a host (too little memory, a missing command, an unsupported OS). */
-export class PreflightFailed extends Error {
-  override name = 'PreflightFailed';
-}
-
-/** Something is not ready yet (a service starting, a quorum forming): retry with backoff. */
-export class NotReady extends Error {
-  override name = 'NotReady';
-}
+// Errors the activities raise on purpose. They are declared, with their failure type and retryability, in
+// model/errors.ts (the one place that decides retryability and derives the workflow's non-retryable list).
+export { ConfigurationError, DependsOnChanges, HardwayError, isRetryable, NotReady, PreflightFailed } from '../model/errors.js';

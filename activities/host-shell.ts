@@ -1,18 +1,76 @@
-// What an activity needs from a host: run a command, put a file, read a file. The worker backs this with the
-// SSH pool (remote/); tests of pure logic never need it. Kept narrow so activities stay easy to read.
-import type { ClusterPlan } from '../model/types.js';
+// What an activity needs from a host. The worker backs it with the SSH pool (activities/ssh-shells.ts), a dry run
+// with a recorder around the real hosts (activities/dry-run.ts), tests with memory hosts (test/helpers/).
+//
+// The seam: a command that only READS the host goes through exec(); everything that CHANGES it goes through
+// change() or putFile(). A dry run runs the reads for real and records the changes instead of making them, so an
+// activity must never change a host through exec() (the memory host refuses it).
 import type { ExecResult } from '../remote/exec.js';
+import { sha256Hex, type RemoteFileState } from '../remote/files.js';
+import type { HostTarget } from './types.js';
 
+export type { ExecResult } from '../remote/exec.js';
+
+export interface ExecOptions {
+  timeoutMs?: number;
+  input?: string | Buffer;
+  /** Exit codes that are not failures (0 always is). */
+  allowExitCodes?: number[];
+  /**
+   * Files this command reads that a change earlier in the same run may have written (e.g. `haproxy -c` of a
+   * candidate config). A dry run that recorded a write of one of them cannot judge the command and stops the
+   * step with DependsOnChanges instead of running it against the old state.
+   */
+  reads?: string[];
+}
+
+export interface ChangeOptions {
+  timeoutMs?: number;
+  input?: string | Buffer;
+  allowExitCodes?: number[];
+  /** One line saying what the command changes ("install etcd v3.4.23"), for dry runs; default: the command. */
+  summary?: string;
+}
+
+export interface FileOptions {
+  mode: string;
+  owner?: string;
+  group?: string;
+}
+
+/** What putFile did or would do: nothing, fix owner/mode only, or write the content. */
+export type FileAction = 'unchanged' | 'metadata' | 'created' | 'updated';
 
 export interface HostShell {
   readonly name: string;
-  exec(cmd: string, opts?: { timeoutMs?: number; input?: string | Buffer; allowExitCodes?: number[] }): Promise<ExecResult>;
-  /** Atomic write (temp file, then rename) with owner and mode; no write when the content already matches. */
-  putFile(path: string, content: string | Buffer, opts: { mode: string; owner?: string; group?: string }): Promise<{ changed: boolean }>;
+  /** A command that only reads the host. Non-zero exit (not allowed) throws CommandFailed. */
+  exec(cmd: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** A command that changes the host (a restart, an install, a move). Its output is not returned: never parse it. */
+  change(cmd: string, opts?: ChangeOptions): Promise<void>;
+  /** Atomic write (temp file, then rename) with owner and mode; no write when content, owner and mode match. */
+  putFile(path: string, content: string | Buffer, opts: FileOptions): Promise<{ changed: boolean }>;
+  /** What putFile(path, content, opts) would do, without doing it. */
+  checkFile(path: string, content: string | Buffer, opts: FileOptions): Promise<FileAction>;
   /** The file's bytes, or null when it does not exist. */
   readFile(path: string): Promise<Buffer | null>;
 }
 
 export interface HostShells {
-  shell(plan: ClusterPlan, host: string): HostShell;
+  shell(target: HostTarget): HostShell;
+}
+
+function ownerMatches(want: string, name: string | undefined, id: number | undefined): boolean {
+  return /^\d+$/.test(want) ? Number(want) === id : want === name;
+}
+
+/** What putFile has to do for a file in state `st` (remote/files.ts decides the same way when it writes). */
+export function fileAction(st: RemoteFileState, content: string | Buffer, opts: FileOptions): FileAction {
+  if (!st.exists) return 'created';
+  const regular = st.type === 'regular file' || st.type === 'regular empty file';
+  if (!regular || st.sha256 !== sha256Hex(content)) return 'updated';
+  const owner = opts.owner ?? 'root';
+  const group = opts.group ?? 'root';
+  if (st.mode !== parseInt(opts.mode, 8) || !ownerMatches(owner, st.owner, st.uid) || !ownerMatches(group, st.group, st.gid)) {
+    return 'metadata';
+  }
+  return 'unchanged';
 }

@@ -1,5 +1,6 @@
-// All activities, built around their dependencies (the hosts' shells), as in the Temporal samples:
-// the worker calls createActivities(deps) once and registers the result.
+// All activities, built around their dependencies (the hosts' shells), as in the Temporal samples: the worker
+// calls createActivities(shells) once and registers the result; a dry run builds them on dryRunShells(...).
+// The keys are the activity types (path-style, see types.ts).
 import type { HostShells } from './host-shell.js';
 import { etcdMemberActivity, etcdQuorumActivity } from './etcd.js';
 import { hostsFileActivity } from './hosts-file.js';
@@ -10,12 +11,17 @@ import type { ClusterActivities } from './types.js';
 
 export function createActivities(shells: HostShells): ClusterActivities {
   return {
-    preflight: preflightActivity(shells),
-    hostsFile: hostsFileActivity(shells),
-    certificateAuthority: certificateAuthorityActivity(shells),
-    hostCertificates: hostCertificatesActivity(shells),
-    etcdMember: etcdMemberActivity(shells),
-    etcdQuorum: etcdQuorumActivity(shells),
-    loadBalancer: loadBalancerActivity(shells),
+    'preflight/checks': preflightActivity(shells),
+    'hosts/hosts-file': hostsFileActivity(shells),
+    'pki/authority': certificateAuthorityActivity(shells),
+    'pki/certificates': hostCertificatesActivity(shells),
+    'etcd/member': etcdMemberActivity(shells),
+    'etcd/quorum': etcdQuorumActivity(shells),
+    'loadbalancer/haproxy': loadBalancerActivity(shells),
   };
 }
+
+export { dryRunShells, type DryRunShells, type DryRunAction } from './dry-run.js';
+export { sshShells, sshTarget, type SshDefaults } from './ssh-shells.js';
+export type { HostShell, HostShells } from './host-shell.js';
+export { NON_RETRYABLE_TYPES } from '../model/errors.js';

@@ -1,5 +1,5 @@
 // Pure: turns the output of the preflight probe into facts and findings. Tested without a host.
-import type { PlannedHost, Role } from '../model/types.js';
+import type { Role } from '../model/types.js';
 import type { HostFacts } from './types.js';
 
 /** One round trip: everything preflight needs to know about a host, in sections. */
@@ -79,7 +79,14 @@ export interface PreflightFindings {
   addressMissing?: string;
 }
 
-export function evaluateProbe(host: PlannedHost, out: string): PreflightFindings {
+/** The host as preflight sees it: its name, its planned address and its roles. */
+export interface ProbedHost {
+  name: string;
+  address: string;
+  roles: readonly Role[];
+}
+
+export function evaluateProbe(host: ProbedHost, out: string): PreflightFindings {
   const s = parseSections(out);
   const [osName = 'unknown', arch = 'unknown'] = (s.uname?.[0] ?? '').split(/\s+/);
   const memKiB = Number(/(\d+)/.exec(s.mem?.[0] ?? '')?.[1] ?? 0);

@@ -1,7 +1,12 @@
 // Converging a systemd service: write the unit if it differs, reload, enable, and (re)start only when the unit,
 // its binaries or its inputs (certificates, configs) changed, or when it is not running.
+//
+// A step may be killed at any line and retried. What earlier attempts changed comes back in the step's
+// heartbeat (step.ts), so a unit or binary changed after the service's last (re)start still gets its reload and
+// restart on the retry, even though the host now looks converged; one changed before it does not get another.
 import { shellQuote as q } from '../remote/exec.js';
 import type { HostShell } from './host-shell.js';
+import type { StepContext } from './step.js';
 
 export interface ServiceSpec {
   name: string;
@@ -10,38 +15,44 @@ export interface ServiceSpec {
   unit?: string;
   /** Digest of everything the running service has loaded (configs, certificates). */
   inputsDigest: string;
-  binariesChanged?: boolean;
+  /** The service's binaries, as the step reports their change (their paths): a change means a restart. */
+  binaries?: string[];
 }
 
 const stampPath = (name: string) => `/var/lib/hardway/services/${name}.inputs`;
 
-export async function ensureService(sh: HostShell, s: ServiceSpec): Promise<{ changed: string[]; restarted: boolean }> {
-  const changed: string[] = [];
-  let unitChanged = false;
+/**
+ * Which of `triggers` (the unit, the binaries) changed after the service's last start or restart, in `changes`:
+ * everything the step's attempts changed so far, ordered by each entry's last change (step.ts mergeChanges).
+ */
+export function pendingRestart(changes: readonly string[], name: string, triggers: readonly string[]): string[] {
+  const lastStart = Math.max(changes.lastIndexOf(`started ${name}`), changes.lastIndexOf(`restarted ${name}`));
+  return triggers.filter((t) => changes.lastIndexOf(t) > lastStart);
+}
+
+export async function ensureService(sh: HostShell, s: ServiceSpec, ctx: Pick<StepContext, 'changed' | 'changes'>): Promise<{ restarted: boolean }> {
   if (s.unitPath && s.unit) {
-    unitChanged = (await sh.putFile(s.unitPath, s.unit, { mode: '0644', owner: 'root', group: 'root' })).changed;
-    if (unitChanged) {
-      changed.push(s.unitPath);
-      await sh.exec('systemctl daemon-reload');
-    }
+    if ((await sh.putFile(s.unitPath, s.unit, { mode: '0644', owner: 'root', group: 'root' })).changed) ctx.changed(s.unitPath);
   }
+  const pending = pendingRestart(ctx.changes(), s.name, [...(s.unitPath ? [s.unitPath] : []), ...(s.binaries ?? [])]);
+  if (s.unitPath && pending.includes(s.unitPath)) await sh.change('systemctl daemon-reload');
   const stamp = (await sh.readFile(stampPath(s.name)))?.toString().trim();
   const inputsChanged = stamp !== s.inputsDigest;
   const state = await sh.exec(`systemctl is-enabled ${q(s.name)}; systemctl is-active ${q(s.name)}`, { allowExitCodes: [0, 1, 3, 4] });
   const [enabled, active] = state.stdout.trim().split('\n');
   if (enabled !== 'enabled') {
-    await sh.exec(`systemctl enable ${q(s.name)}`);
-    changed.push(`enabled ${s.name}`);
+    await sh.change(`systemctl enable ${q(s.name)}`);
+    ctx.changed(`enabled ${s.name}`);
   }
-  const mustRestart = unitChanged || inputsChanged || !!s.binariesChanged;
   let restarted = false;
-  if (active !== 'active' || mustRestart) {
-    await sh.exec(`systemctl ${active === 'active' ? 'restart' : 'start'} ${q(s.name)}`, { timeoutMs: 120_000 });
-    changed.push(`${active === 'active' ? 'restarted' : 'started'} ${s.name}`);
+  if (active !== 'active' || pending.length > 0 || inputsChanged) {
+    const verb = active === 'active' ? 'restart' : 'start';
+    await sh.change(`systemctl ${verb} ${q(s.name)}`, { timeoutMs: 120_000 });
+    ctx.changed(`${verb === 'restart' ? 'restarted' : 'started'} ${s.name}`);
     restarted = true;
   }
   if (inputsChanged) {
     await sh.putFile(stampPath(s.name), `${s.inputsDigest}\n`, { mode: '0644', owner: 'root', group: 'root' });
   }
-  return { changed, restarted };
+  return { restarted };
 }

@@ -1,52 +1,34 @@
-// HostShells backed by the worker's SSH pool: how an activity reaches a planned host.
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import type { ClusterPlan } from '../model/types.js';
-import { putFile, readFile } from '../remote/files.js';
+// HostShells backed by the worker's SSH pool: how an activity reaches the host its input names. What a target
+// leaves unset (identity, known_hosts) is decided by resolveSshDefaults (remote/connection.ts), nowhere else.
+import { resolveSshDefaults, type SshDefaults, type SshTarget } from '../remote/connection.js';
+import { putFile, readFile, statFile } from '../remote/files.js';
 import type { SshPool } from '../remote/pool.js';
-import type { SshTarget } from '../remote/connection.js';
-import type { HostShell, HostShells } from './host-shell.js';
-import { plannedHost } from './plan-lookup.js';
+import { fileAction, type HostShell, type HostShells } from './host-shell.js';
+import type { HostTarget } from './types.js';
 
-export interface SshDefaults {
-  /** Overrides the cluster file's ssh.identityFile (e.g. `hardway worker --identity`). */
-  identityFile?: string;
-  agent?: string;
-}
+export type { SshDefaults } from '../remote/connection.js';
 
-export function sshTarget(plan: ClusterPlan, hostName: string, defaults: SshDefaults = {}): SshTarget {
-  const h = plannedHost(plan, hostName);
-  const identityFile = defaults.identityFile ?? plan.ssh.identityFile ?? defaultIdentity();
-  const pinned = plan.ssh.fingerprints?.[hostName];
-  return {
-    host: h.address,
-    name: h.name,
-    port: h.ssh.port,
-    user: h.ssh.user,
-    identityFile,
-    agent: identityFile ? undefined : (defaults.agent ?? process.env.SSH_AUTH_SOCK),
-    knownHostsFile: plan.ssh.knownHostsFile ?? join(homedir(), '.ssh', 'known_hosts'),
-    fingerprints: pinned ? [pinned] : undefined,
-  };
-}
-
-function defaultIdentity(): string | undefined {
-  for (const f of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
-    const p = join(homedir(), '.ssh', f);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
+export function sshTarget(target: HostTarget, defaults: SshDefaults = {}): SshTarget {
+  const d = resolveSshDefaults(target, defaults);
+  const t: SshTarget = { host: target.address, name: target.name, port: target.port, user: target.user, knownHostsFile: d.knownHostsFile };
+  if (d.identityFile !== undefined) t.identityFile = d.identityFile;
+  if (d.agent !== undefined) t.agent = d.agent;
+  if (target.fingerprint) t.fingerprints = [target.fingerprint];
+  return t;
 }
 
 export function sshShells(pool: SshPool, defaults: SshDefaults = {}): HostShells {
   return {
-    shell(plan: ClusterPlan, hostName: string): HostShell {
-      const remote = pool.host(sshTarget(plan, hostName, defaults));
+    shell(target: HostTarget): HostShell {
+      const remote = pool.host(sshTarget(target, defaults));
       return {
-        name: hostName,
-        exec: (cmd, opts) => remote.exec(cmd, opts),
+        name: target.name,
+        exec: (cmd, { reads: _reads, ...opts } = {}) => remote.exec(cmd, opts),
+        change: async (cmd, { summary: _summary, ...opts } = {}) => {
+          await remote.exec(cmd, opts);
+        },
         putFile: (path, content, opts) => putFile(remote, path, content, opts),
+        checkFile: async (path, content, opts) => fileAction(await statFile(remote, path), content, opts),
         readFile: (path) => readFile(remote, path),
       };
     },

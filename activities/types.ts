@@ -1,6 +1,81 @@
 // The contract between the cluster workflow and its activities. Types only: the workflow imports nothing else
 // from activities/. Inputs and results are public data: never a private key, token or key material.
-import type { ClusterPlan } from '../model/types.js';
+//
+// Every activity takes ONE input: the fragment of the plan its host needs (built by the phase that schedules
+// it, see workflows/phases/). Never the whole plan: a 110-host plan is ~2 MB of history per phase otherwise.
+//
+// Activity types are path-style names, "<phase>/<step>", and the same name (plus "/<host>") is the activity
+// id, the UI summary and the step's name in the status: one name everywhere, as kubeadm's "etcd/local".
+import type { CertificatePlacement, PlannedCertificate, Role } from '../model/types.js';
+
+/** How to reach one host over SSH. Unset fields take the worker's defaults (activities/ssh-shells.ts). */
+export interface HostTarget {
+  name: string;
+  address: string;
+  user: string;
+  port: number;
+  /** The cluster file's ssh.identityFile, if any (a path on the worker's machine, never key material). */
+  identityFile?: string;
+  knownHostsFile?: string;
+  /** A pinned host key fingerprint ("SHA256:..."), from the cluster file's ssh.fingerprints. */
+  fingerprint?: string;
+}
+
+/** What every input carries: the cluster's name and the host the step converges. */
+export interface StepInput {
+  cluster: string;
+  target: HostTarget;
+}
+
+export interface PreflightInput extends StepInput {
+  roles: Role[];
+  memoryPolicy: 'fail' | 'warn';
+}
+
+export interface HostsFileInput extends StepInput {
+  /** Every cluster host, in cluster-file order. */
+  hosts: { name: string; address: string }[];
+}
+
+/** The CA host: its certificate, and the service-account key pair shared by the control planes. */
+export interface CertificateAuthorityInput extends StepInput {
+  ca: { certificate: PlannedCertificate; certPath: string; keyPath: string };
+  /** Holders of the one service-account key pair (control planes), with how to reach each. */
+  serviceAccounts?: { certificate: PlannedCertificate; holders: { target: HostTarget; at: CertificatePlacement }[] };
+}
+
+/** One host's certificates; each PlannedCertificate keeps only this host's placement. */
+export interface HostCertificatesInput extends StepInput {
+  ca: { target: HostTarget; certPath: string; keyPath: string };
+  certificates: PlannedCertificate[];
+}
+
+export interface BinariesInput {
+  source: 'official' | 'mirror' | 'local';
+  mirror?: string;
+  directory?: string;
+}
+
+export interface EtcdMemberInput extends StepInput {
+  member: { name: string; address: string; clientUrl: string; peerUrl: string };
+  /** "name=https://addr:2380,..." of every member. */
+  initialCluster: string;
+  version: string;
+  binaries: BinariesInput;
+  tls: { server: CertificatePlacement; peer: CertificatePlacement };
+}
+
+export interface EtcdQuorumInput extends StepInput {
+  members: { name: string; clientUrl: string }[];
+  /** The health-check client certificate on the target host. */
+  client: CertificatePlacement;
+}
+
+export interface LoadBalancerInput extends StepInput {
+  address: string;
+  port: number;
+  controlPlanes: { name: string; address: string }[];
+}
 
 export interface StepReport {
   host: string;
@@ -29,22 +104,23 @@ export interface PreflightReport extends StepReport {
   facts: HostFacts;
 }
 
-/** Every activity takes the plan and the name of the host (or cluster object) it converges. */
-export interface ClusterActivities {
-  preflight(plan: ClusterPlan, host: string): Promise<PreflightReport>;
-  hostsFile(plan: ClusterPlan, host: string): Promise<StepReport>;
-  certificateAuthority(plan: ClusterPlan): Promise<StepReport>;
-  hostCertificates(plan: ClusterPlan, host: string): Promise<StepReport>;
-  etcdMember(plan: ClusterPlan, host: string): Promise<StepReport>;
-  etcdQuorum(plan: ClusterPlan): Promise<StepReport>;
-  loadBalancer(plan: ClusterPlan, host: string): Promise<StepReport>;
+/** The details a failed step's ApplicationFailure carries (activities/step.ts), read by the workflow's runner. */
+export interface StepFailureDetails {
+  attempt: number;
+  /** What this and earlier attempts changed before the failure: kept in the step's report. */
+  changed: string[];
 }
 
-/** Error types that retrying cannot fix: the message says what the operator must change. */
-export const NON_RETRYABLE = [
-  'ConfigurationError',
-  'HostKeyMismatch',
-  'HostKeyUnknown',
-  'AuthenticationFailed',
-  'PreflightFailed',
-] as const;
+export interface ClusterActivities {
+  'preflight/checks'(input: PreflightInput): Promise<PreflightReport>;
+  'hosts/hosts-file'(input: HostsFileInput): Promise<StepReport>;
+  'pki/authority'(input: CertificateAuthorityInput): Promise<StepReport>;
+  'pki/certificates'(input: HostCertificatesInput): Promise<StepReport>;
+  'etcd/member'(input: EtcdMemberInput): Promise<StepReport>;
+  'etcd/quorum'(input: EtcdQuorumInput): Promise<StepReport>;
+  'loadbalancer/haproxy'(input: LoadBalancerInput): Promise<StepReport>;
+}
+
+export type ActivityName = keyof ClusterActivities;
+export type ActivityInput<K extends ActivityName> = Parameters<ClusterActivities[K]>[0];
+export type ActivityResult<K extends ActivityName> = Awaited<ReturnType<ClusterActivities[K]>>;

@@ -1,4 +1,5 @@
 // Self-signed cluster CA.
+import { ConfigurationError } from '../model/errors.js';
 import type { PlannedCertificate } from '../model/types.js';
 import { DEFAULT_CA_KEY_BITS, generateKeyPem, privateKeyObject } from './keys.js';
 import { buildCertificatePem, spkiPemOf } from './x509.js';
@@ -18,9 +19,9 @@ export interface CreateCAOptions {
 }
 
 /** A self-signed CA certificate: CA:TRUE (critical), keyCertSign + cRLSign + digitalSignature, SKI = AKI. */
-export function createCA(planned: PlannedCertificate, opts: CreateCAOptions = {}): CertAndKey {
-  if (!planned.isCA) throw new Error(`Certificate ${planned.id} is not a CA (isCA=false); use issueCertificate`);
-  const keyPem = opts.keyPem ?? generateKeyPem({ bits: opts.bits ?? DEFAULT_CA_KEY_BITS });
+export async function createCA(planned: PlannedCertificate, opts: CreateCAOptions = {}): Promise<CertAndKey> {
+  if (!planned.isCA) throw new ConfigurationError(`Certificate ${planned.id} is not a CA (isCA=false); use issueCertificate`);
+  const keyPem = opts.keyPem ?? (await generateKeyPem({ bits: opts.bits ?? DEFAULT_CA_KEY_BITS }));
   const key = privateKeyObject(keyPem);
   const certPem = buildCertificatePem({
     planned,

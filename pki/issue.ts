@@ -1,6 +1,7 @@
 // Leaf certificates signed by the cluster CA.
 import { X509Certificate } from 'node:crypto';
 
+import { ConfigurationError } from '../model/errors.js';
 import type { PlannedCertificate } from '../model/types.js';
 import type { CertAndKey } from './ca.js';
 import { DEFAULT_KEY_BITS, generateKeyPem, keyMatchesCertificate, privateKeyObject } from './keys.js';
@@ -19,14 +20,14 @@ export interface IssueOptions {
  * and extKeyUsage from `usages`, basicConstraints CA:FALSE (critical), SKI, AKI = CA's SKI,
  * random positive serial, valid from now-5min for validityDays.
  */
-export function issueCertificate(planned: PlannedCertificate, ca: CertAndKey, opts: IssueOptions = {}): CertAndKey {
-  if (planned.isCA) throw new Error(`Certificate ${planned.id} is a CA; use createCA`);
+export async function issueCertificate(planned: PlannedCertificate, ca: CertAndKey, opts: IssueOptions = {}): Promise<CertAndKey> {
+  if (planned.isCA) throw new ConfigurationError(`Certificate ${planned.id} is a CA; use createCA`);
   const caCert = parseCertificate(ca.certPem);
   if (!keyMatchesCertificate(ca.keyPem, ca.certPem)) {
-    throw new Error(`CA key does not match the CA certificate (issuing ${planned.id})`);
+    throw new ConfigurationError(`CA key does not match the CA certificate (issuing ${planned.id})`);
   }
-  if (!new X509Certificate(ca.certPem).ca) throw new Error(`The CA certificate is not a CA (issuing ${planned.id})`);
-  const keyPem = opts.keyPem ?? generateKeyPem({ bits: opts.bits ?? DEFAULT_KEY_BITS });
+  if (!new X509Certificate(ca.certPem).ca) throw new ConfigurationError(`The CA certificate is not a CA (issuing ${planned.id})`);
+  const keyPem = opts.keyPem ?? (await generateKeyPem({ bits: opts.bits ?? DEFAULT_KEY_BITS }));
   const certPem = buildCertificatePem({
     planned,
     publicKeyPem: spkiPemOf(privateKeyObject(keyPem)),

@@ -4,6 +4,7 @@ import { randomBytes, sign as nodeSign, createPublicKey, type KeyObject } from '
 import { isIP } from 'node:net';
 import forge from 'node-forge';
 
+import { ConfigurationError } from '../model/errors.js';
 import type { KeyUsage, PlannedCertificate } from '../model/types.js';
 
 const KEY_USAGE_BITS = ['digitalSignature', 'keyEncipherment', 'keyCertSign', 'cRLSign'] as const;
@@ -81,8 +82,8 @@ export interface BuildInput {
 
 export function buildCertificatePem(input: BuildInput): string {
   const { planned } = input;
-  if (!planned.commonName) throw new Error(`Certificate ${planned.id}: commonName is empty`);
-  if (!(planned.validityDays > 0)) throw new Error(`Certificate ${planned.id}: validityDays must be > 0`);
+  if (!planned.commonName) throw new ConfigurationError(`Certificate ${planned.id}: commonName is empty`);
+  if (!(planned.validityDays > 0)) throw new ConfigurationError(`Certificate ${planned.id}: validityDays must be > 0`);
   const now = input.now ?? new Date();
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(input.publicKeyPem);
@@ -109,7 +110,7 @@ export function buildCertificatePem(input: BuildInput): string {
   const altNames: { type: number; value?: string; ip?: string }[] = [];
   for (const dns of planned.dnsNames) altNames.push({ type: 2, value: dns });
   for (const ip of planned.ipAddresses) {
-    if (!isIP(ip)) throw new Error(`Certificate ${planned.id}: ${JSON.stringify(ip)} is not an IP address`);
+    if (!isIP(ip)) throw new ConfigurationError(`Certificate ${planned.id}: ${JSON.stringify(ip)} is not an IP address`);
     altNames.push({ type: 7, ip: canonicalIp(ip) });
   }
   if (altNames.length) exts.push({ name: 'subjectAltName', altNames });
@@ -163,6 +164,6 @@ export function parseCertificate(certPem: string): forge.pki.Certificate {
   try {
     return forge.pki.certificateFromPem(certPem);
   } catch (e) {
-    throw new Error(`Invalid certificate PEM (${(e as Error).message})`);
+    throw new ConfigurationError(`Invalid certificate PEM (${(e as Error).message})`);
   }
 }

@@ -1,5 +1,6 @@
 // One SSH connection (ssh2 Client) to one host, with host-key pinning and error translation.
 // The pool (remote/pool.ts) owns these; activities use RemoteHost (remote/exec.ts).
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -118,41 +119,78 @@ type Verdict =
   | { kind: 'ok' }
   | { kind: 'mismatch' | 'unknown' | 'revoked'; presented: string; keyType: string };
 
+/** What the worker brings to every connection: `hardway worker --identity`, an agent socket. */
+export interface SshDefaults {
+  /** The worker's identity file (`hardway worker --identity`): used when the cluster file names none. */
+  identityFile?: string;
+  /** ssh-agent socket. Default: $SSH_AUTH_SOCK. */
+  agent?: string;
+}
+
+/** The identity files tried, in this order, under ~/.ssh when neither the cluster file nor the worker names one. */
+export const DEFAULT_IDENTITY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'] as const;
+
+export interface ResolvedSshDefaults {
+  /** The private key file to use; when set, the agent is not offered. */
+  identityFile?: string;
+  agent?: string;
+  knownHostsFile: string;
+}
+
+/**
+ * THE place that decides how a host is reached when the cluster file leaves something unset (activities/
+ * ssh-shells.ts builds every target with it; a connection whose target names no credentials falls back to it):
+ *
+ *   identity:     the worker's --identity (the key is a file on the worker's machine, and a worker may run
+ *                 elsewhere than the file was written) -> the cluster file's ssh.identityFile -> the first of
+ *                 ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exists -> the ssh-agent ($SSH_AUTH_SOCK)
+ *   known_hosts:  the cluster file's ssh.knownHostsFile -> ~/.ssh/known_hosts
+ *
+ * `env` is for tests: the home directory, the agent socket and how to test that a file exists.
+ */
+export function resolveSshDefaults(
+  fromClusterFile: { identityFile?: string; knownHostsFile?: string },
+  worker: SshDefaults = {},
+  env: { home?: string; agentSocket?: string; exists?: (path: string) => boolean } = {},
+): ResolvedSshDefaults {
+  const home = env.home ?? homedir();
+  const exists = env.exists ?? existsSync;
+  const knownHostsFile = fromClusterFile.knownHostsFile ?? join(home, '.ssh', 'known_hosts');
+  const identityFile =
+    worker.identityFile ??
+    fromClusterFile.identityFile ??
+    DEFAULT_IDENTITY_FILES.map((f) => join(home, '.ssh', f)).find((p) => exists(p));
+  if (identityFile !== undefined) return { identityFile, knownHostsFile };
+  const agent = worker.agent ?? ('agentSocket' in env ? env.agentSocket : process.env.SSH_AUTH_SOCK);
+  return agent ? { agent, knownHostsFile } : { knownHostsFile };
+}
+
 async function resolveAuth(target: SshTarget): Promise<Pick<ConnectConfig, 'privateKey' | 'passphrase' | 'agent'>> {
   const label = targetLabel(target);
   const out: Pick<ConnectConfig, 'privateKey' | 'passphrase' | 'agent'> = {};
+  let { identityFile, agent } = target;
+  if (!target.privateKey && !identityFile && !agent) {
+    // A target that names no credentials (a caller other than activities/ssh-shells.ts): the same defaults.
+    ({ identityFile, agent } = resolveSshDefaults({}));
+  }
   if (target.privateKey) out.privateKey = target.privateKey;
-  else if (target.identityFile) {
+  else if (identityFile) {
     try {
-      out.privateKey = await readFile(target.identityFile);
+      out.privateKey = await readFile(identityFile);
     } catch (e) {
       throw new SshConfigError(
         label,
-        `Cannot read SSH identity file ${target.identityFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}. Fix: ssh.identityFile.`,
+        `Cannot read SSH identity file ${identityFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}. Fix: ssh.identityFile.`,
       );
     }
   }
   if (target.passphrase !== undefined) out.passphrase = target.passphrase;
-  if (target.agent) out.agent = target.agent;
+  if (agent) out.agent = agent;
   if (!out.privateKey && !out.agent) {
-    // Defaults as documented for cluster.yaml: the agent, else ~/.ssh/id_ed25519 (then ecdsa, rsa).
-    if (process.env.SSH_AUTH_SOCK) out.agent = process.env.SSH_AUTH_SOCK;
-    else {
-      for (const f of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
-        try {
-          out.privateKey = await readFile(join(homedir(), '.ssh', f));
-          break;
-        } catch {
-          /* try next */
-        }
-      }
-    }
-    if (!out.privateKey && !out.agent) {
-      throw new SshConfigError(
-        label,
-        `No SSH credentials for ${target.user}@${label}: no identity file, no agent (SSH_AUTH_SOCK) and no ~/.ssh/id_*. Fix: set ssh.identityFile.`,
-      );
-    }
+    throw new SshConfigError(
+      label,
+      `No SSH credentials for ${target.user}@${label}: no identity file, no ~/.ssh/id_* and no agent (SSH_AUTH_SOCK). Fix: set ssh.identityFile.`,
+    );
   }
   return out;
 }

@@ -1,16 +1,31 @@
-// The etcd member's systemd unit. Pure: everything comes from the plan.
-import type { ClusterPlan } from '../model/types.js';
-import { placementOn } from './placements.js';
+// The etcd member's systemd unit. Pure: everything comes from the member's fragment of the plan.
+import type { CertificatePlacement } from '../model/types.js';
+import { ConfigurationError } from '../model/errors.js';
 
 export const ETCD_BIN_DIR = '/usr/local/bin';
 export const ETCD_DATA_DIR = '/var/lib/etcd';
 export const ETCD_UNIT_PATH = '/etc/systemd/system/etcd.service';
 
-export function renderEtcdUnit(plan: ClusterPlan, member: string): string {
-  const m = plan.etcd.members.find((x) => x.name === member);
-  if (!m) throw new Error(`${member} is not an etcd member of cluster ${plan.name}`);
-  const server = placementOn(plan, `etcd-server-${member}`, member);
-  const peer = placementOn(plan, `etcd-peer-${member}`, member);
+/** What the unit needs (an EtcdMemberInput is one). */
+export interface EtcdUnitInput {
+  cluster: string;
+  member: { name: string; clientUrl: string; peerUrl: string };
+  /** "name=https://addr:2380,..." of every member. */
+  initialCluster: string;
+  /** The member's server and peer certificates, placed on the member itself. */
+  tls: { server: CertificatePlacement; peer: CertificatePlacement };
+}
+
+export function renderEtcdUnit(input: EtcdUnitInput): string {
+  const { cluster, member: m, tls } = input;
+  for (const [kind, at] of [['server', tls.server], ['peer', tls.peer]] as const) {
+    if (at.host !== m.name) {
+      throw new ConfigurationError(`the etcd ${kind} certificate of ${m.name} is placed on ${at.host}, not on the member (cluster ${cluster})`);
+    }
+  }
+  if (!input.initialCluster.split(',').some((e) => e === `${m.name}=${m.peerUrl}`)) {
+    throw new ConfigurationError(`${m.name} (${m.peerUrl}) is not in the initial cluster ${input.initialCluster} of cluster ${cluster}`);
+  }
   const flags = [
     `--name ${m.name}`,
     `--data-dir ${ETCD_DATA_DIR}`,
@@ -18,20 +33,20 @@ export function renderEtcdUnit(plan: ClusterPlan, member: string): string {
     `--advertise-client-urls ${m.clientUrl}`,
     `--listen-peer-urls ${m.peerUrl}`,
     `--initial-advertise-peer-urls ${m.peerUrl}`,
-    `--initial-cluster ${plan.etcd.initialCluster}`,
-    `--initial-cluster-token hardway-${plan.name}`,
+    `--initial-cluster ${input.initialCluster}`,
+    `--initial-cluster-token hardway-${cluster}`,
     '--initial-cluster-state new',
-    `--cert-file ${server.certPath}`,
-    `--key-file ${server.keyPath}`,
-    `--trusted-ca-file ${server.caPath}`,
+    `--cert-file ${tls.server.certPath}`,
+    `--key-file ${tls.server.keyPath}`,
+    `--trusted-ca-file ${tls.server.caPath}`,
     '--client-cert-auth',
-    `--peer-cert-file ${peer.certPath}`,
-    `--peer-key-file ${peer.keyPath}`,
-    `--peer-trusted-ca-file ${peer.caPath}`,
+    `--peer-cert-file ${tls.peer.certPath}`,
+    `--peer-key-file ${tls.peer.keyPath}`,
+    `--peer-trusted-ca-file ${tls.peer.caPath}`,
     '--peer-client-cert-auth',
   ];
   return `[Unit]
-Description=etcd member ${m.name} of cluster ${plan.name} (managed by hardway)
+Description=etcd member ${m.name} of cluster ${cluster} (managed by hardway)
 Documentation=https://etcd.io/docs/
 After=network-online.target
 Wants=network-online.target

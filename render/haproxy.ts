@@ -1,16 +1,19 @@
 // HAProxy in TCP mode in front of the control planes' API servers. Pure.
-import type { ClusterPlan } from '../model/types.js';
 
 export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
 
-export function renderHaproxyConfig(plan: ClusterPlan, lbHost: string): string {
-  const lb = plan.hosts.find((h) => h.name === lbHost);
-  if (!lb) throw new Error(`${lbHost} is not a host of cluster ${plan.name}`);
-  const port = plan.apiServer.port;
-  const servers = plan.apiServer.controlPlanes.map(
-    (cp) => `    server ${cp.name} ${cp.address}:6443 check inter 5s fall 3 rise 2`,
-  );
-  return `# Managed by hardway for cluster ${plan.name}: changes are overwritten.
+/** What haproxy.cfg needs (a LoadBalancerInput is one). */
+export interface HaproxyConfigInput {
+  cluster: string;
+  /** The load balancer's infrastructure address and the API port it listens on. */
+  address: string;
+  port: number;
+  controlPlanes: { name: string; address: string }[];
+}
+
+export function renderHaproxyConfig(input: HaproxyConfigInput): string {
+  const servers = input.controlPlanes.map((cp) => `    server ${cp.name} ${cp.address}:6443 check inter 5s fall 3 rise 2`);
+  return `# Managed by hardway for cluster ${input.cluster}: changes are overwritten.
 global
     maxconn 4096
     log stderr format short local0 info
@@ -26,7 +29,7 @@ defaults
     timeout check 5s
 
 frontend kube-apiserver
-    bind ${lb.address}:${port}
+    bind ${input.address}:${input.port}
     default_backend control-planes
 
 backend control-planes

@@ -2,16 +2,21 @@
 // except that a cluster host's name is taken off any other line that maps it elsewhere (Debian's
 // "127.0.1.1 <hostname>" would otherwise make a host resolve its own name to loopback, and etcd or the kubelet
 // advertise that). A line left with no name is commented out, saying why. Pure.
-import type { ClusterPlan } from '../model/types.js';
+
+/** What the block needs (a HostsFileInput is one): every cluster host, in cluster-file order. */
+export interface HostsBlockInput {
+  cluster: string;
+  hosts: { name: string; address: string }[];
+}
 
 const begin = (cluster: string) => `# BEGIN hardway cluster ${cluster} (managed: edits inside this block are replaced)`;
 const end = (cluster: string) => `# END hardway cluster ${cluster}`;
 const DISABLED = '# hardway: conflicts with the cluster block:';
 
-export function renderHostsBlock(plan: ClusterPlan): string {
-  const width = Math.max(...plan.hosts.map((h) => h.address.length));
-  const lines = plan.hosts.map((h) => `${h.address.padEnd(width)}  ${h.name}`);
-  return [begin(plan.name), ...lines, end(plan.name)].join('\n');
+export function renderHostsBlock(input: HostsBlockInput): string {
+  const width = Math.max(...input.hosts.map((h) => h.address.length));
+  const lines = input.hosts.map((h) => `${h.address.padEnd(width)}  ${h.name}`);
+  return [begin(input.cluster), ...lines, end(input.cluster)].join('\n');
 }
 
 /** A line outside the block, with cluster names that point elsewhere removed. */
@@ -27,16 +32,16 @@ function withoutConflicts(line: string, planned: Map<string, string>): string {
 }
 
 /** Replaces the cluster's block in `current` (or appends it) and resolves conflicts with it. */
-export function mergeHostsFile(current: string, plan: ClusterPlan): string {
-  const planned = new Map(plan.hosts.map((h) => [h.name, h.address]));
+export function mergeHostsFile(current: string, input: HostsBlockInput): string {
+  const planned = new Map(input.hosts.map((h) => [h.name, h.address]));
   const lines = current.split('\n');
-  const from = lines.indexOf(begin(plan.name));
-  const to = lines.indexOf(end(plan.name));
+  const from = lines.indexOf(begin(input.cluster));
+  const to = lines.indexOf(end(input.cluster));
   const hasBlock = from >= 0 && to > from;
   const before = (hasBlock ? lines.slice(0, from) : lines).map((l) => withoutConflicts(l, planned));
   const after = hasBlock ? lines.slice(to + 1).map((l) => withoutConflicts(l, planned)) : [];
-  if (hasBlock) return [...before, renderHostsBlock(plan), ...after].join('\n');
+  if (hasBlock) return [...before, renderHostsBlock(input), ...after].join('\n');
   const base = before.join('\n');
   const sep = base.length === 0 || base.endsWith('\n') ? '' : '\n';
-  return `${base}${sep}${renderHostsBlock(plan)}\n`;
+  return `${base}${sep}${renderHostsBlock(input)}\n`;
 }

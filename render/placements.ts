@@ -1,21 +1,15 @@
-// Where the plan puts a certificate on a host. Pure.
-import type { CertificatePlacement, ClusterPlan, PlannedCertificate } from '../model/types.js';
+// Where a certificate of a step's input goes on the step's host. Pure. A placement that is not there is a plan
+// inconsistency: a ConfigurationError, which fails the step at once instead of retrying it.
+import { ConfigurationError } from '../model/errors.js';
+import type { CertificatePlacement, PlannedCertificate } from '../model/types.js';
 
-export function certificate(plan: ClusterPlan, id: string): PlannedCertificate {
-  const c = plan.certificates.find((x) => x.id === id);
-  if (!c) throw new Error(`certificate ${id} is not in the plan of cluster ${plan.name}`);
-  return c;
-}
-
-export function placementOn(plan: ClusterPlan, id: string, host: string): CertificatePlacement {
-  const p = certificate(plan, id).placements.find((x) => x.host === host);
-  if (!p) throw new Error(`certificate ${id} is not placed on ${host} in the plan of cluster ${plan.name}`);
+export function placementFor(cert: PlannedCertificate, host: string): CertificatePlacement {
+  const p = cert.placements.find((x) => x.host === host);
+  if (!p) throw new ConfigurationError(`certificate ${cert.id} is not placed on ${host} (its input names ${cert.placements.map((x) => x.host).join(', ') || 'no host'})`);
   return p;
 }
 
-/** Certificates the plan places on `host`, with their placement there. */
-export function certificatesOn(plan: ClusterPlan, host: string): { cert: PlannedCertificate; at: CertificatePlacement }[] {
-  return plan.certificates.flatMap((cert) =>
-    cert.placements.filter((p) => p.host === host).map((at) => ({ cert, at })),
-  );
+/** Every placement of `certs` on `host`, in input order. */
+export function placementsOn(certs: readonly PlannedCertificate[], host: string): { cert: PlannedCertificate; at: CertificatePlacement }[] {
+  return certs.flatMap((cert) => cert.placements.filter((p) => p.host === host).map((at) => ({ cert, at })));
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { ConfigurationError } from '../../model/errors.js';
 import type { PlannedCertificate } from '../../model/types.js';
 import {
   certificateMatchesPlan,
@@ -72,16 +73,16 @@ function openssl(...args: string[]): string {
   return execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-before(() => {
+before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hardway-pki-'));
-  ca = createCA(caPlan);
-  otherCa = createCA(caPlan, { bits: 2048 });
-  api = issueCertificate(apiPlan, ca);
+  ca = await createCA(caPlan);
+  otherCa = await createCA(caPlan, { bits: 2048 });
+  api = await issueCertificate(apiPlan, ca);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('CA', () => {
-  test('CA:TRUE (critical), keyCertSign, self-signed, 3072-bit key', () => {
+  test('CA:TRUE (critical), keyCertSign, self-signed, 3072-bit key', async () => {
     const text = openssl('x509', '-in', write('ca.crt', ca.certPem), '-noout', '-text');
     assert.match(text, /Basic Constraints: critical\s+CA:TRUE/);
     assert.match(text, /Key Usage: critical\s+[^\n]*Certificate Sign/);
@@ -93,13 +94,13 @@ describe('CA', () => {
     assert.equal(openssl('verify', '-CAfile', write('ca2.crt', ca.certPem), write('ca3.crt', ca.certPem)).trim().endsWith('OK'), true);
     assert.deepEqual(certificateMatchesPlan(ca.certPem, caPlan, ca.certPem), { ok: true, reasons: [] });
     assert.ok(keyMatchesCertificate(ca.keyPem, ca.certPem));
-    assert.throws(() => createCA(apiPlan), /not a CA/);
-    assert.throws(() => issueCertificate(caPlan, ca), /use createCA/);
+    await assert.rejects(createCA(apiPlan), /not a CA/);
+    await assert.rejects(issueCertificate(caPlan, ca), /use createCA/);
   });
 });
 
 describe('issued certificates', () => {
-  test('verify with openssl verify -CAfile and show SANs, CN and O', () => {
+  test('verify with openssl verify -CAfile and show SANs, CN and O', async () => {
     const caFile = write('ca.crt', ca.certPem);
     const crt = write('api.crt', api.certPem);
     assert.equal(openssl('verify', '-CAfile', caFile, crt).trim(), `${crt}: OK`);
@@ -128,9 +129,9 @@ describe('issued certificates', () => {
     assert.equal(mod1, mod2);
   });
 
-  test('node certificate with colons in CN/O and IPv6 SAN', () => {
+  test('node certificate with colons in CN/O and IPv6 SAN', async () => {
     const plan = { ...nodePlan, ipAddresses: [...nodePlan.ipAddresses, 'fd00::51'] };
-    const c = issueCertificate(plan, ca);
+    const c = await issueCertificate(plan, ca);
     const crt = write('node.crt', c.certPem);
     assert.match(openssl('verify', '-CAfile', write('ca.crt', ca.certPem), crt), /OK/);
     const subj = openssl('x509', '-in', crt, '-noout', '-subject', '-nameopt', 'RFC2253');
@@ -145,11 +146,11 @@ describe('issued certificates', () => {
     assert.equal(d.isCA, false);
   });
 
-  test('certificateMatchesPlan: matching plan is ok', () => {
+  test('certificateMatchesPlan: matching plan is ok', async () => {
     assert.deepEqual(certificateMatchesPlan(api.certPem, apiPlan, ca.certPem, { keyPem: api.keyPem }), { ok: true, reasons: [] });
   });
 
-  test('a missing SAN (plan gained a SAN) is reported with a reason', () => {
+  test('a missing SAN (plan gained a SAN) is reported with a reason', async () => {
     const r = certificateMatchesPlan(api.certPem, { ...apiPlan, ipAddresses: [...apiPlan.ipAddresses, '192.168.56.41'] }, ca.certPem);
     assert.equal(r.ok, false);
     assert.deepEqual(r.reasons, ['missing IP SAN(s): 192.168.56.41']);
@@ -158,22 +159,22 @@ describe('issued certificates', () => {
     assert.deepEqual(r2.reasons, ['unexpected DNS SAN(s): kubernetes']);
   });
 
-  test('a certificate issued with a SAN missing does not match the plan', () => {
-    const short = issueCertificate({ ...apiPlan, dnsNames: apiPlan.dnsNames.filter((d) => d !== 'kubernetes.default') }, ca);
+  test('a certificate issued with a SAN missing does not match the plan', async () => {
+    const short = await issueCertificate({ ...apiPlan, dnsNames: apiPlan.dnsNames.filter((d) => d !== 'kubernetes.default') }, ca);
     const r = certificateMatchesPlan(short.certPem, apiPlan, ca.certPem);
     assert.equal(r.ok, false);
     assert.match(r.reasons.join('\n'), /missing DNS SAN\(s\): kubernetes\.default$/m);
   });
 
-  test('a certificate from a different CA (same subject) does not match', () => {
-    const foreign = issueCertificate(apiPlan, otherCa);
+  test('a certificate from a different CA (same subject) does not match', async () => {
+    const foreign = await issueCertificate(apiPlan, otherCa);
     const r = certificateMatchesPlan(foreign.certPem, apiPlan, ca.certPem);
     assert.equal(r.ok, false);
     assert.match(r.reasons.join('\n'), /different CA/);
     assert.throws(() => openssl('verify', '-CAfile', write('ca.crt', ca.certPem), write('foreign.crt', foreign.certPem)));
   });
 
-  test('CN, O, usages and CA flag differences are reported', () => {
+  test('CN, O, usages and CA flag differences are reported', async () => {
     const r = certificateMatchesPlan(
       api.certPem,
       { ...apiPlan, commonName: 'other', organization: undefined, usages: ['digitalSignature', 'keyEncipherment', 'serverAuth'] },
@@ -188,13 +189,13 @@ describe('issued certificates', () => {
     assert.match(r2.reasons.join('\n'), /CA:TRUE, want CA:FALSE/);
   });
 
-  test('expired and expiring certificates are reported', () => {
+  test('expired and expiring certificates are reported', async () => {
     const longAgo = new Date(Date.now() - 400 * 86400_000);
-    const old = issueCertificate(apiPlan, ca, { now: longAgo, keyPem: api.keyPem });
+    const old = await issueCertificate(apiPlan, ca, { now: longAgo, keyPem: api.keyPem });
     const r = certificateMatchesPlan(old.certPem, apiPlan, ca.certPem);
     assert.equal(r.ok, false);
     assert.match(r.reasons.join('\n'), /expired on/);
-    const soon = issueCertificate({ ...apiPlan, validityDays: 10 }, ca, { keyPem: api.keyPem });
+    const soon = await issueCertificate({ ...apiPlan, validityDays: 10 }, ca, { keyPem: api.keyPem });
     assert.match(certificateMatchesPlan(soon.certPem, apiPlan, ca.certPem).reasons.join('\n'), /renewal window/);
     // A short-lived plan is not perpetually "expiring" right after issuance (window = validity/3).
     assert.ok(certificateMatchesPlan(soon.certPem, { ...apiPlan, validityDays: 10 }, ca.certPem).ok);
@@ -204,7 +205,7 @@ describe('issued certificates', () => {
     assert.ok(keyMatchesCertificate(api.keyPem, old.certPem));
   });
 
-  test('garbage input is reported, not thrown', () => {
+  test('garbage input is reported, not thrown', async () => {
     const r = certificateMatchesPlan('not a cert', apiPlan, ca.certPem);
     assert.equal(r.ok, false);
     assert.match(r.reasons[0]!, /cannot parse/);
@@ -212,27 +213,27 @@ describe('issued certificates', () => {
 });
 
 describe('keys', () => {
-  test('key/certificate pair matching', () => {
+  test('key/certificate pair matching', async () => {
     assert.equal(keyMatchesCertificate(api.keyPem, api.certPem), true);
     assert.equal(keyMatchesCertificate(ca.keyPem, api.certPem), false);
-    assert.equal(keyMatchesCertificate(generateKeyPem(), api.certPem), false);
+    assert.equal(keyMatchesCertificate(await generateKeyPem(), api.certPem), false);
     assert.equal(keyMatchesCertificate('garbage', api.certPem), false);
     const r = certificateMatchesPlan(api.certPem, apiPlan, ca.certPem, { keyPem: ca.keyPem });
     assert.deepEqual(r.reasons, ['private key does not match the certificate']);
   });
 
-  test('issuing with a provided key reuses it', () => {
-    const key = generateKeyPem();
-    const c = issueCertificate(nodePlan, ca, { keyPem: key });
+  test('issuing with a provided key reuses it', async () => {
+    const key = await generateKeyPem();
+    const c = await issueCertificate(nodePlan, ca, { keyPem: key });
     assert.equal(c.keyPem, key);
     assert.ok(keyMatchesCertificate(key, c.certPem));
   });
 
-  test('generated keys are RSA PEM; service-account pair matches', () => {
-    const k = generateKeyPem();
+  test('generated keys are RSA PEM; service-account pair matches', async () => {
+    const k = await generateKeyPem();
     assert.match(k, /^-----BEGIN RSA PRIVATE KEY-----\n/);
     assert.match(openssl('rsa', '-in', write('k.key', k), '-noout', '-text'), /Private-Key: \(2048 bit/);
-    const sa = generateServiceAccountKeyPair();
+    const sa = await generateServiceAccountKeyPair();
     assert.match(sa.publicKeyPem, /^-----BEGIN PUBLIC KEY-----\n/);
     assert.match(sa.privateKeyPem, /^-----BEGIN RSA PRIVATE KEY-----\n/);
     assert.ok(publicKeyMatchesPrivateKey(sa.publicKeyPem, sa.privateKeyPem));
@@ -244,7 +245,27 @@ describe('keys', () => {
     assert.equal(pubFromOpenssl, sa.publicKeyPem);
   });
 
-  test('fingerprintSha256 equals openssl x509 -fingerprint -sha256', () => {
+  test('an RSA key is made off the event loop: timers keep firing while it is generated', async () => {
+    // The worker has one thread: with a synchronous generation no timer, heartbeat or other activity runs until
+    // the key is done, and the interval below never fires before the await resumes.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    try {
+      const key = await generateKeyPem({ bits: 2048 });
+      assert.match(key, /^-----BEGIN RSA PRIVATE KEY-----\n/);
+    } finally {
+      clearInterval(timer);
+    }
+    assert.ok(ticks > 0, 'the event loop did not turn while the key was generated');
+  });
+
+  test('bad input is a non-retryable ConfigurationError', async () => {
+    await assert.rejects(generateKeyPem({ bits: 1024 }), (e: Error) => e instanceof ConfigurationError && !e.retryable);
+    await assert.rejects(issueCertificate(nodePlan, { certPem: ca.certPem, keyPem: otherCa.keyPem }), ConfigurationError);
+    await assert.rejects(createCA(apiPlan), ConfigurationError);
+  });
+
+  test('fingerprintSha256 equals openssl x509 -fingerprint -sha256', async () => {
     const out = openssl('x509', '-in', write('fp.crt', api.certPem), '-noout', '-fingerprint', '-sha256');
     assert.equal(out.trim().split('=')[1], fingerprintSha256(api.certPem));
   });

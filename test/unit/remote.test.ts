@@ -17,8 +17,8 @@ import {
   ConnectionFailed,
   HostKeyMismatch,
   HostKeyUnknown,
-  NON_RETRYABLE_ERROR_TYPES,
   RemoteHost,
+  SshConfigError,
   SshPool,
   fileSha256,
   putFile,
@@ -29,6 +29,7 @@ import {
   type CommandEvent,
   type SshTarget,
 } from '../../remote/index.js';
+import { NON_RETRYABLE_TYPES } from '../../model/errors.js';
 
 const SSHD = '/usr/sbin/sshd';
 const canRun = process.getuid?.() === 0 && existsSync(SSHD);
@@ -326,7 +327,8 @@ describe('remote (real sshd)', { skip: !canRun && 'needs root and /usr/sbin/sshd
       assert.match(e.message, /Fix:/);
       assert.deepEqual(e.expected, [expectedFp]);
       assert.equal(e.presented, sshd.hostFingerprint);
-      assert.ok(NON_RETRYABLE_ERROR_TYPES.includes(e.name));
+      assert.ok(NON_RETRYABLE_TYPES.includes(e.name));
+      assert.equal(e.retryable, false);
     } finally {
       await p.close();
     }
@@ -373,6 +375,40 @@ describe('remote (real sshd)', { skip: !canRun && 'needs root and /usr/sbin/sshd
       assert.match(e2.message, /missing/);
     } finally {
       await p.close();
+    }
+  });
+
+  test('an unreadable identity file is a non-retryable SshConfigError', async () => {
+    const p = new SshPool();
+    try {
+      const e = await rejectsWith(p.host({ ...target, identityFile: join(sshd.dir, 'no-such-key') }).exec('true'), SshConfigError);
+      assert.equal(e.name, 'SshConfigError');
+      assert.equal(e.retryable, false);
+      assert.match(e.message, /Cannot read SSH identity file .*no-such-key: ENOENT/);
+      assert.ok(NON_RETRYABLE_TYPES.includes(e.name));
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a target without credentials takes the shared defaults: ~/.ssh/id_* before the agent', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'hardway-home-'));
+    mkdirSync(join(home, '.ssh'), { mode: 0o700 });
+    writeFileSync(join(home, '.ssh', 'id_ecdsa'), readFileSync(sshd.clientKey), { mode: 0o600 });
+    const saved = { HOME: process.env.HOME, SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK };
+    process.env.HOME = home;
+    process.env.SSH_AUTH_SOCK = join(home, 'no-agent.sock'); // an agent that is not there: must not be preferred
+    const p = new SshPool();
+    try {
+      const { identityFile: _none, ...bare } = target;
+      assert.equal((await p.host(bare).exec('echo defaults')).stdout, 'defaults\n');
+    } finally {
+      await p.close();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      rmSync(home, { recursive: true, force: true });
     }
   });
 

@@ -1,0 +1,568 @@
+// In-memory hosts for activity tests: a HostShell with files (content, mode, owner), a few directories, systemd
+// services with start counters, and a small interpreter for exactly the commands the activities run. An unknown
+// command throws, and so does a command sent through the wrong door (a change through exec(), a read through
+// change()): a test never passes by accident, and a dry run can trust that exec() never changes a host.
+//
+// A MemoryLab holds several hosts (HostShells): etcdctl on one member asks the others, as the real one does.
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { fileAction, type ChangeOptions, type ExecOptions, type FileAction, type FileOptions, type HostShell, type HostShells } from '../../activities/host-shell.js';
+import { PROBE_SCRIPT } from '../../activities/preflight-facts.js';
+import type { HostTarget } from '../../activities/types.js';
+import { CommandFailed } from '../../remote/errors.js';
+import type { ExecResult } from '../../remote/exec.js';
+
+export interface MemoryFile {
+  content: Buffer;
+  mode: number;
+  owner: string;
+  group: string;
+}
+
+export interface MemoryService {
+  enabled: boolean;
+  active: boolean;
+  /** `systemctl start` count. */
+  starts: number;
+  /** `systemctl restart` count. */
+  restarts: number;
+  /** What the running process loaded at its last (re)start: its unit file and, for haproxy, its config. */
+  running?: { unit?: string; config?: string };
+}
+
+export interface NetworkInterface {
+  name: string;
+  address: string;
+  prefix: number;
+}
+
+export interface MemoryHostOptions {
+  name: string;
+  address: string;
+  os?: string;
+  arch?: string;
+  memoryMiB?: number;
+  /** Default: eth0 10.0.2.15/24 (the NAT NIC with the default route) and eth1 with the host's address. */
+  interfaces?: NetworkInterface[];
+  defaultRoute?: { via: string; dev: string };
+  /** Commands the probe finds (haproxy is added when installed). Default: what a Debian host has. */
+  commands?: string[];
+  /** /etc/hosts as the OS made it. */
+  etcHosts?: string;
+}
+
+/** One entry of a host's log: what the activity asked, in order. */
+export interface LogEntry {
+  kind: 'exec' | 'change' | 'putFile' | 'checkFile' | 'readFile';
+  what: string;
+}
+
+interface Handler {
+  /** A regular expression, or the exact command. */
+  pattern: RegExp | string;
+  /** Does the command change the host? Then it must come through change(), else through exec(). */
+  mutates: boolean;
+  run(m: RegExpMatchArray, input: Buffer | undefined): ExecResult;
+}
+
+const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
+const fail = (code: number, stderr: string, stdout = ''): ExecResult => ({ code, stdout, stderr });
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** Splits a simple command line into words: plain words and '...' quoting (with the '\'' idiom), as shellQuote writes them. */
+export function words(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new Error(`unbalanced quote in ${line}`);
+      cur += line.slice(i + 1, end);
+      i = end;
+      inWord = true;
+    } else if (c === '\\' && line[i + 1] === "'") {
+      cur += "'";
+      i++;
+      inWord = true;
+    } else if (c === ' ') {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (inWord) out.push(cur);
+  return out;
+}
+
+const DEBIAN_COMMANDS = ['sh', 'ip', 'sha256sum', 'stat', 'mv', 'mkdir', 'chmod', 'chown', 'cat', 'tar', 'systemctl', 'curl', 'apt-get'];
+
+export class MemoryHost implements HostShell {
+  readonly name: string;
+  readonly address: string;
+  readonly files = new Map<string, MemoryFile>();
+  /** Directories hardway cares about, with their mode. */
+  readonly dirs = new Map<string, number>();
+  readonly services = new Map<string, MemoryService>();
+  readonly log: LogEntry[] = [];
+  daemonReloads = 0;
+  os: string;
+  arch: string;
+  memoryMiB: number;
+  interfaces: NetworkInterface[];
+  defaultRoute: { via: string; dev: string } | undefined;
+  commands: Set<string>;
+  /** `haproxy -c` accepts a config when this says so (default: it has a frontend). */
+  haproxyAccepts: (config: string) => boolean = (c) => c.includes('frontend ');
+  /** Does the etcd on this host answer (when it runs)? */
+  etcdAnswers = true;
+  /** The lab this host is part of (etcdctl asks the other members). */
+  lab: MemoryLab | undefined;
+  private readonly extra: Handler[] = [];
+
+  constructor(o: MemoryHostOptions) {
+    this.name = o.name;
+    this.address = o.address;
+    this.os = o.os ?? 'Debian GNU/Linux 12 (bookworm)';
+    this.arch = o.arch ?? 'x86_64';
+    this.memoryMiB = o.memoryMiB ?? 4096;
+    this.interfaces = o.interfaces ?? [
+      { name: 'eth0', address: '10.0.2.15', prefix: 24 },
+      { name: 'eth1', address: o.address, prefix: 24 },
+    ];
+    this.defaultRoute = o.defaultRoute ?? { via: '10.0.2.2', dev: 'eth0' };
+    this.commands = new Set(o.commands ?? DEBIAN_COMMANDS);
+    this.write('/etc/hosts', o.etcHosts ?? `127.0.0.1\tlocalhost\n127.0.1.1\t${o.name}\n`, 0o644);
+  }
+
+  // ---- direct access for tests ----------------------------------------------------------------------------------
+
+  /** Puts a file on the host as the OS (or an operator) would, without logging it. */
+  write(path: string, content: string | Buffer, mode = 0o644, owner = 'root', group = 'root'): void {
+    this.files.set(path, { content: Buffer.isBuffer(content) ? content : Buffer.from(content), mode, owner, group });
+  }
+
+  text(path: string): string | undefined {
+    return this.files.get(path)?.content.toString('utf8');
+  }
+
+  service(name: string): MemoryService {
+    let s = this.services.get(name);
+    if (!s) this.services.set(name, (s = { enabled: false, active: false, starts: 0, restarts: 0 }));
+    return s;
+  }
+
+  /** A programmable command: tried before the built-in ones. */
+  handle(pattern: RegExp | string, mutates: boolean, run: (m: RegExpMatchArray, input: Buffer | undefined) => ExecResult): void {
+    this.extra.unshift({ pattern, mutates, run });
+  }
+
+  /** A copy with the same state (files, directories, services, counters) and an empty log. */
+  clone(): MemoryHost {
+    const c = new MemoryHost({ name: this.name, address: this.address, os: this.os, arch: this.arch, memoryMiB: this.memoryMiB, interfaces: this.interfaces.map((i) => ({ ...i })), commands: [...this.commands] });
+    if (this.defaultRoute) c.defaultRoute = { ...this.defaultRoute };
+    else c.defaultRoute = undefined;
+    c.files.clear();
+    for (const [p, f] of this.files) c.files.set(p, { ...f, content: Buffer.from(f.content) });
+    for (const [p, m] of this.dirs) c.dirs.set(p, m);
+    for (const [n, sv] of this.services) c.services.set(n, { ...sv, ...(sv.running ? { running: { ...sv.running } } : {}) });
+    c.daemonReloads = this.daemonReloads;
+    c.haproxyAccepts = this.haproxyAccepts;
+    c.etcdAnswers = this.etcdAnswers;
+    c.extra.push(...this.extra);
+    return c;
+  }
+
+  /** Everything a change could touch, in a stable text form: equal snapshots mean an untouched host. */
+  snapshot(): string {
+    const files = [...this.files].sort(([a], [b]) => a.localeCompare(b)).map(([p, f]) => `${p} ${sha256(f.content)} ${f.mode.toString(8)} ${f.owner}:${f.group}`);
+    const dirs = [...this.dirs].sort(([a], [b]) => a.localeCompare(b)).map(([p, m]) => `${p}/ ${m.toString(8)}`);
+    const services = [...this.services].sort(([a], [b]) => a.localeCompare(b)).map(([n, s]) => `${n} ${JSON.stringify(s)}`);
+    return [...files, ...dirs, ...services, `daemon-reloads ${this.daemonReloads}`, `commands ${[...this.commands].sort().join(',')}`].join('\n');
+  }
+
+  /** The log's entries of one kind, e.g. every change() command. */
+  logged(kind: LogEntry['kind']): string[] {
+    return this.log.filter((e) => e.kind === kind).map((e) => e.what);
+  }
+
+  // ---- HostShell --------------------------------------------------------------------------------------------------
+
+  async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    this.log.push({ kind: 'exec', what: cmd });
+    return this.run(cmd, false, opts.input, opts.allowExitCodes);
+  }
+
+  async change(cmd: string, opts: ChangeOptions = {}): Promise<void> {
+    this.log.push({ kind: 'change', what: cmd });
+    this.run(cmd, true, opts.input, opts.allowExitCodes);
+  }
+
+  async readFile(path: string): Promise<Buffer | null> {
+    this.log.push({ kind: 'readFile', what: path });
+    const f = this.files.get(path);
+    return f ? Buffer.from(f.content) : null;
+  }
+
+  async checkFile(path: string, content: string | Buffer, opts: FileOptions): Promise<FileAction> {
+    this.log.push({ kind: 'checkFile', what: path });
+    return this.action(path, content, opts);
+  }
+
+  async putFile(path: string, content: string | Buffer, opts: FileOptions): Promise<{ changed: boolean }> {
+    const action = this.action(path, content, opts);
+    this.log.push({ kind: 'putFile', what: `${path} (${action})` });
+    if (action === 'unchanged') return { changed: false };
+    const f = this.files.get(path);
+    const body = action === 'metadata' && f ? f.content : Buffer.isBuffer(content) ? content : Buffer.from(content);
+    this.write(path, body, parseInt(opts.mode, 8), opts.owner ?? 'root', opts.group ?? 'root');
+    return { changed: true };
+  }
+
+  private action(path: string, content: string | Buffer, opts: FileOptions): FileAction {
+    const f = this.files.get(path);
+    if (!f) return fileAction({ path, exists: false }, content, opts);
+    return fileAction({ path, exists: true, sha256: sha256(f.content), mode: f.mode, owner: f.owner, group: f.group, type: 'regular file' }, content, opts);
+  }
+
+  // ---- the interpreter --------------------------------------------------------------------------------------------
+
+  private run(cmd: string, viaChange: boolean, input: string | Buffer | undefined, allow: number[] = []): ExecResult {
+    const buf = input === undefined ? undefined : Buffer.isBuffer(input) ? input : Buffer.from(input);
+    for (const h of [...this.extra, ...this.handlers]) {
+      const m = typeof h.pattern === 'string' ? (cmd === h.pattern ? (Object.assign([cmd], { index: 0, input: cmd }) as RegExpMatchArray) : null) : cmd.match(h.pattern);
+      if (!m) continue;
+      if (h.mutates && !viaChange) throw new Error(`${this.name}: a command that changes the host came through exec(): ${cmd}`);
+      if (!h.mutates && viaChange) throw new Error(`${this.name}: a command that only reads came through change(): ${cmd}`);
+      const r = h.run(m, buf);
+      if (r.code !== 0 && !allow.includes(r.code)) {
+        throw new CommandFailed(this.name, { command: cmd, exitCode: r.code, stderr: r.stderr, stdout: r.stdout });
+      }
+      return r;
+    }
+    throw new Error(`${this.name}: the memory host does not know this command: ${cmd}`);
+  }
+
+  private unitFile(name: string): string | undefined {
+    return this.text(`/etc/systemd/system/${name}.service`) ?? this.text(`/lib/systemd/system/${name}.service`);
+  }
+
+  private readonly handlers: Handler[] = [
+    { pattern: PROBE_SCRIPT, mutates: false, run: () => ok(this.probe()) },
+    { pattern: /^uname -m$/, mutates: false, run: () => ok(`${this.arch}\n`) },
+    {
+      pattern: /^test -x \S+(?: && test -x \S+)*$/,
+      mutates: false,
+      run: (m) => {
+        const paths = [...m[0].matchAll(/test -x (\S+)/g)].map((x) => words(x[1]!)[0]!);
+        return paths.every((p) => ((this.files.get(p)?.mode ?? 0) & 0o111) !== 0) ? ok() : fail(1, '');
+      },
+    },
+    {
+      // activities/binaries.ts: download, verify, unpack, install, stamp.
+      pattern: /^set -eu\nmkdir -p (\S+) && cd \S+\ncurl -fsSL[\s\S]*$/,
+      mutates: true,
+      run: (m) => {
+        if (!this.commands.has('curl') || !this.commands.has('tar')) return fail(127, 'curl or tar: not found');
+        for (const line of m[0].split('\n')) {
+          const inst = /^install -o root -g root -m 0755 \S+ (\S+) && mv -f \S+ (\S+)$/.exec(line);
+          if (inst) this.write(words(inst[2]!)[0]!, `#!/bin/sh\n# ${posix.basename(words(inst[2]!)[0]!)} (memory host)\n`, 0o755);
+          const stamp = /^mkdir -p \/var\/lib\/hardway\/releases && echo (.+) > (\S+)$/.exec(line);
+          if (stamp) this.write(words(stamp[2]!)[0]!, `${words(stamp[1]!).join(' ')}\n`, 0o644);
+        }
+        return ok();
+      },
+    },
+    {
+      pattern: /^\[ -d (\S+) \] && \[ "\$\(stat -c %a \S+\)" = 700 \]$/,
+      mutates: false,
+      run: (m) => (this.dirs.get(words(m[1]!)[0]!) === 0o700 ? ok() : fail(1, '')),
+    },
+    {
+      pattern: /^mkdir -p (\S+) && chmod 0700 \S+$/,
+      mutates: true,
+      run: (m) => {
+        this.dirs.set(words(m[1]!)[0]!, 0o700);
+        return ok();
+      },
+    },
+    {
+      pattern: /^sha256sum ((?:\S+ ?)+)$/,
+      mutates: false,
+      run: (m) => {
+        let out = '';
+        let err = '';
+        for (const p of words(m[1]!)) {
+          const f = this.files.get(p);
+          if (f) out += `${sha256(f.content)}  ${p}\n`;
+          else err += `sha256sum: ${p}: No such file or directory\n`;
+        }
+        return err ? fail(1, err, out) : ok(out);
+      },
+    },
+    {
+      pattern: /^systemctl daemon-reload$/,
+      mutates: true,
+      run: () => {
+        this.daemonReloads++;
+        return ok();
+      },
+    },
+    {
+      pattern: /^systemctl is-enabled (\S+); systemctl is-active \S+$/,
+      mutates: false,
+      run: (m) => {
+        const name = words(m[1]!)[0]!;
+        const s = this.services.get(name);
+        const known = this.unitFile(name) !== undefined;
+        const enabled = known ? (s?.enabled ? 'enabled\n' : 'disabled\n') : '';
+        const active = s?.active ? 'active\n' : 'inactive\n';
+        return { code: s?.active ? 0 : 3, stdout: enabled + active, stderr: known ? '' : `Failed to get unit file state for ${name}.service: No such file or directory\n` };
+      },
+    },
+    {
+      pattern: /^systemctl enable (\S+)$/,
+      mutates: true,
+      run: (m) => {
+        const name = words(m[1]!)[0]!;
+        if (this.unitFile(name) === undefined) return fail(1, `Failed to enable unit: Unit file ${name}.service does not exist.`);
+        this.service(name).enabled = true;
+        return ok();
+      },
+    },
+    {
+      pattern: /^systemctl (start|restart) (\S+)$/,
+      mutates: true,
+      run: (m) => {
+        const name = words(m[2]!)[0]!;
+        const unit = this.unitFile(name);
+        if (unit === undefined) return fail(5, `Failed to ${m[1]} ${name}.service: Unit ${name}.service not found.`);
+        const s = this.service(name);
+        if (m[1] === 'start') s.starts++;
+        else s.restarts++;
+        s.active = true;
+        s.running = { unit, ...(name === 'haproxy' ? { config: this.text('/etc/haproxy/haproxy.cfg') } : {}) };
+        return ok();
+      },
+    },
+    {
+      pattern: /^curl -sS --max-time 5 --cacert (\S+) --cert (\S+) --key (\S+) (\S+)\/version$/,
+      mutates: false,
+      run: (m) => {
+        const [ca, cert, key, url] = [m[1]!, m[2]!, m[3]!, m[4]!].map((w) => words(w)[0]!) as [string, string, string, string];
+        const missing = [ca, cert, key].find((p) => !this.files.has(p));
+        if (missing) return fail(58, `curl: (58) could not load ${missing}`);
+        const target = this.lab?.byUrl(url) ?? (url.includes(`//${this.address}:`) ? this : undefined);
+        if (!target?.etcdRuns()) return fail(7, `curl: (7) Failed to connect to ${url}`);
+        return ok('{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}');
+      },
+    },
+    {
+      pattern: /^ETCDCTL_API=3 (\S+)\/etcdctl --endpoints (\S+) --cacert \S+ --cert \S+ --key \S+ (endpoint health|member list) -w json$/,
+      mutates: false,
+      run: (m) => {
+        if (!this.files.has(`${m[1]}/etcdctl`)) return fail(127, 'etcdctl: not found');
+        const urls = words(m[2]!)[0]!.split(',');
+        const members = urls.map((u) => ({ url: u, host: this.lab?.byUrl(u) ?? (u.includes(`//${this.address}:`) ? this : undefined) }));
+        if (m[3] === 'endpoint health') {
+          const health = members.map(({ url, host }) => ({ endpoint: url, health: !!host?.etcdRuns(), took: '1ms', ...(host?.etcdRuns() ? {} : { error: 'context deadline exceeded' }) }));
+          return { code: health.every((h) => h.health) ? 0 : 1, stdout: JSON.stringify(health), stderr: '' };
+        }
+        const names = members.filter(({ host }) => host?.etcdRuns()).map(({ host }) => ({ name: host!.etcdName() }));
+        return ok(JSON.stringify({ header: {}, members: names }));
+      },
+    },
+    {
+      pattern: /^getent ahostsv4 ([^|]+) \| awk '\$2=="STREAM"\{print \$1, \$3\}'$/,
+      mutates: false,
+      run: (m) => {
+        const lines = (this.text('/etc/hosts') ?? '')
+          .split('\n')
+          .map((l) => l.split('#')[0]!.trim().split(/\s+/))
+          .filter((f) => f.length >= 2 && /^\d+\.\d+\.\d+\.\d+$/.test(f[0]!));
+        let out = '';
+        for (const name of m[1]!.trim().split(/\s+/)) {
+          const hit = lines.find((f) => f.slice(1).includes(name));
+          if (hit) out += `${hit[0]} ${name}\n`;
+        }
+        return ok(out); // the pipeline's status is awk's
+      },
+    },
+    { pattern: /^command -v haproxy$/, mutates: false, run: () => (this.commands.has('haproxy') ? ok('/usr/sbin/haproxy\n') : fail(1, '')) },
+    {
+      pattern: /^if command -v apt-get >\/dev\/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy; [\s\S]*fi$/,
+      mutates: true,
+      run: () => {
+        if (!['apt-get', 'dnf', 'yum'].some((c) => this.commands.has(c))) return fail(3, 'no package manager to install haproxy');
+        // As the Debian package does: binary, unit, a default config, enabled and started.
+        this.commands.add('haproxy');
+        this.write('/usr/sbin/haproxy', '#!/bin/sh\n# haproxy (memory host)\n', 0o755);
+        this.write('/lib/systemd/system/haproxy.service', '[Service]\nExecStart=/usr/sbin/haproxy -Ws -f /etc/haproxy/haproxy.cfg\n');
+        this.write('/etc/haproxy/haproxy.cfg', 'global\n    log /dev/log local0\n');
+        const s = this.service('haproxy');
+        s.enabled = true;
+        s.active = true;
+        s.starts++;
+        s.running = { unit: this.unitFile('haproxy'), config: this.text('/etc/haproxy/haproxy.cfg') };
+        return ok();
+      },
+    },
+    {
+      pattern: /^haproxy -c -f (\S+)$/,
+      mutates: false,
+      run: (m) => {
+        if (!this.commands.has('haproxy')) return fail(127, 'haproxy: not found');
+        const cfg = this.text(words(m[1]!)[0]!);
+        if (cfg === undefined) return fail(1, `[ALERT] Could not open configuration file ${m[1]} : No such file or directory`);
+        return this.haproxyAccepts(cfg) ? ok('Configuration file is valid\n') : fail(1, '[ALERT] config : parsing error');
+      },
+    },
+    {
+      pattern: /^rm -f (\S+)$/,
+      mutates: true,
+      run: (m) => {
+        this.files.delete(words(m[1]!)[0]!);
+        return ok();
+      },
+    },
+    {
+      pattern: /^mv -f (\S+) (\S+)$/,
+      mutates: true,
+      run: (m) => {
+        const [from, to] = [words(m[1]!)[0]!, words(m[2]!)[0]!];
+        const f = this.files.get(from);
+        if (!f) return fail(1, `mv: cannot stat '${from}': No such file or directory`);
+        this.files.set(to, f);
+        this.files.delete(from);
+        return ok();
+      },
+    },
+    {
+      pattern: /^ss -Hltn 'sport = :(\d+)'$/,
+      mutates: false,
+      run: (m) => {
+        const s = this.services.get('haproxy');
+        const bind = s?.active ? /bind (\S+)/.exec(s.running?.config ?? '')?.[1] : undefined;
+        return ok(bind?.endsWith(`:${m[1]}`) ? `LISTEN 0      4096   ${bind}      0.0.0.0:*\n` : '');
+      },
+    },
+  ];
+
+  etcdRuns(): boolean {
+    return !!this.services.get('etcd')?.active && this.etcdAnswers;
+  }
+
+  etcdName(): string {
+    return /--name (\S+)/.exec(this.services.get('etcd')?.running?.unit ?? '')?.[1] ?? this.name;
+  }
+
+  private probe(): string {
+    const ifaces = [{ name: 'lo', address: '127.0.0.1', prefix: 8 }, ...this.interfaces];
+    return [
+      '@@uname',
+      `Linux ${this.arch}`,
+      '@@os',
+      this.os,
+      '@@mem',
+      `MemTotal:       ${this.memoryMiB * 1024} kB`,
+      '@@addr',
+      ...ifaces.map((i, n) => `${n + 1}: ${i.name}    inet ${i.address}/${i.prefix} scope global ${i.name}\\       valid_lft forever preferred_lft forever`),
+      '@@route',
+      ...(this.defaultRoute ? [`default via ${this.defaultRoute.via} dev ${this.defaultRoute.dev}`] : []),
+      '@@commands',
+      ...[...this.commands],
+      '',
+    ].join('\n');
+  }
+}
+
+/** Several memory hosts, reachable by the targets of the activities' inputs. */
+export class MemoryLab implements HostShells {
+  readonly hosts = new Map<string, MemoryHost>();
+
+  constructor(hosts: (MemoryHost | MemoryHostOptions)[] = []) {
+    for (const h of hosts) this.add(h instanceof MemoryHost ? h : new MemoryHost(h));
+  }
+
+  add(h: MemoryHost): MemoryHost {
+    h.lab = this;
+    this.hosts.set(h.name, h);
+    return h;
+  }
+
+  host(name: string): MemoryHost {
+    const h = this.hosts.get(name);
+    if (!h) throw new Error(`no memory host ${name}`);
+    return h;
+  }
+
+  shell(target: HostTarget): HostShell {
+    const h = this.host(target.name);
+    if (h.address !== target.address) throw new Error(`target ${target.name} has address ${target.address}, the host has ${h.address}`);
+    return h;
+  }
+
+  /** A copy of every host (see MemoryHost.clone). */
+  clone(): MemoryLab {
+    return new MemoryLab([...this.hosts.values()].map((h) => h.clone()));
+  }
+
+  /** Forgets every host's log. */
+  clearLogs(): void {
+    for (const h of this.hosts.values()) h.log.length = 0;
+  }
+
+  byUrl(url: string): MemoryHost | undefined {
+    const m = /^https?:\/\/([^:/]+)/.exec(url);
+    return [...this.hosts.values()].find((h) => h.address === m?.[1]);
+  }
+
+  snapshot(): string {
+    return [...this.hosts.values()].map((h) => `## ${h.name}\n${h.snapshot()}`).join('\n');
+  }
+}
+
+/** A lab with one fresh memory host per planned host. */
+export function labFor(plan: { hosts: { name: string; address: string }[] }, o: Partial<Omit<MemoryHostOptions, 'name' | 'address'>> = {}): MemoryLab {
+  return new MemoryLab(plan.hosts.map((h) => ({ ...o, name: h.name, address: h.address })));
+}
+
+/** One step's run in runPhases: its report, or the error it threw. */
+export interface StepRun {
+  activity: string;
+  host: string;
+  report?: { changed: string[]; notes: string[]; attempt: number };
+  error?: unknown;
+}
+
+/**
+ * Runs every step of `phases` for every host, in order and one at a time (outside Temporal: attempt 1), as a
+ * bring-up does. Stops at the first failure unless `keepGoing`.
+ */
+export async function runPhases<P>(
+  plan: P,
+  phases: readonly { steps: readonly { activity: string; hosts(plan: P): string[]; input(plan: P, host: string): unknown }[] }[],
+  activities: object,
+  o: { keepGoing?: boolean } = {},
+): Promise<StepRun[]> {
+  const runs: StepRun[] = [];
+  for (const phase of phases) {
+    for (const step of phase.steps) {
+      for (const host of step.hosts(plan)) {
+        const fn = (activities as Record<string, (input: unknown) => Promise<StepRun['report']>>)[step.activity];
+        if (!fn) throw new Error(`no activity ${step.activity}`);
+        try {
+          runs.push({ activity: step.activity, host, report: await fn(step.input(plan, host)) });
+        } catch (error) {
+          runs.push({ activity: step.activity, host, error });
+          if (!o.keepGoing) throw error;
+        }
+      }
+    }
+  }
+  return runs;
+}

@@ -1,0 +1,284 @@
+// The activities on memory hosts (test/helpers/memory-host.ts), in a mock Temporal activity: the converge rule
+// (a second run changes and restarts nothing; a changed input rewrites and restarts exactly once), a CA that does
+// not match the plan, /etc/hosts lines outside the block, a retried step after a crash.
+//   node --import tsx --test test/unit/activities-converge.test.ts
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+
+import { createActivities } from '../../activities/index.js';
+import type { ActivityInput, ActivityName, ClusterActivities, StepFailureDetails, StepReport } from '../../activities/types.js';
+import { plan as makePlan } from '../../model/plan.js';
+import type { ClusterPlan } from '../../model/types.js';
+import { parseClusterFile } from '../../model/validate.js';
+import { createCA } from '../../pki/index.js';
+import { ETCD_UNIT_PATH } from '../../render/etcd.js';
+import { HAPROXY_CONFIG_PATH } from '../../render/haproxy.js';
+import { PHASES, stepOf } from '../../workflows/phases/index.js';
+import { labFor, runPhases, type MemoryLab } from '../helpers/memory-host.js';
+
+const seedText = readFileSync(new URL('../../examples/seed-cluster.yaml', import.meta.url), 'utf8');
+function seedPlan(): ClusterPlan {
+  const r = parseClusterFile(seedText);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+  return makePlan(r.spec);
+}
+
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+const input = <K extends ActivityName>(plan: ClusterPlan, activity: K, host: string): ActivityInput<K> => stepOf(activity).input(plan, host);
+
+/** Runs one activity in a mock Temporal activity (attempt and heartbeat details as given). */
+async function run<K extends ActivityName>(
+  lab: MemoryLab,
+  activity: K,
+  arg: ActivityInput<K>,
+  info: { attempt?: number; heartbeatDetails?: unknown } = {},
+): Promise<StepReport> {
+  const env = new MockActivityEnvironment(info, { logger: quiet });
+  const fn = createActivities(lab)[activity] as (i: ActivityInput<K>) => Promise<StepReport>;
+  return env.run(fn, arg);
+}
+
+async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof ApplicationFailure, String(e));
+    return e;
+  }
+  assert.fail('the step succeeded');
+}
+
+let plan: ClusterPlan;
+/** The seed, brought up once on memory hosts; every test works on a clone. */
+let converged: MemoryLab;
+
+before(async () => {
+  plan = seedPlan();
+  converged = labFor(plan);
+  const env = new MockActivityEnvironment({}, { logger: quiet });
+  await env.run(() => runPhases(plan, PHASES, createActivities(converged)));
+});
+
+describe('a first bring-up', () => {
+  it('starts etcd once per member and puts haproxy on its config with one restart', () => {
+    for (const m of ['etcd-1', 'etcd-2', 'etcd-3']) {
+      const etcd = converged.host(m).service('etcd');
+      assert.deepEqual([etcd.enabled, etcd.active, etcd.starts, etcd.restarts], [true, true, 1, 0], m);
+      assert.equal(etcd.running?.unit, converged.host(m).text(ETCD_UNIT_PATH));
+      assert.equal(converged.host(m).dirs.get('/var/lib/etcd'), 0o700);
+    }
+    const haproxy = converged.host('lb').service('haproxy');
+    assert.deepEqual([haproxy.starts, haproxy.restarts], [1, 1], 'started by the package, restarted once on our config');
+    assert.equal(haproxy.running?.config, converged.host('lb').text(HAPROXY_CONFIG_PATH));
+  });
+
+  it('keeps private keys 0600', () => {
+    for (const h of converged.hosts.values()) {
+      for (const [path, f] of h.files) if (path.endsWith('.key')) assert.equal(f.mode, 0o600, `${h.name}:${path}`);
+    }
+  });
+});
+
+describe('(a) a second run of each activity changes nothing and restarts nothing', () => {
+  for (const phase of PHASES) {
+    for (const step of phase.steps) {
+      it(step.activity, async () => {
+        const lab = converged.clone();
+        const before = lab.snapshot();
+        for (const host of step.hosts(plan)) {
+          const report = await run(lab, step.activity, step.input(plan, host) as never);
+          assert.deepEqual(report.changed, [], `${step.activity}/${host} changed ${report.changed.join(', ')}`);
+          assert.equal(report.attempt, 1);
+        }
+        assert.equal(lab.snapshot(), before);
+        for (const h of lab.hosts.values()) {
+          assert.deepEqual(h.logged('change'), [], `${h.name} ran changes`);
+          assert.ok(h.logged('putFile').every((p) => p.endsWith('(unchanged)')), `${h.name} wrote ${h.logged('putFile').join(', ')}`);
+        }
+      });
+    }
+  }
+});
+
+describe('(b) a changed input rewrites what it renders and restarts exactly once', () => {
+  it('etcd: a changed initial cluster rewrites the unit, reloads systemd and restarts etcd once; the next run does nothing', async () => {
+    const lab = converged.clone();
+    const h = lab.host('etcd-1');
+    const before = { ...h.service('etcd') };
+    const reloads = h.daemonReloads;
+    const changedInput = { ...input(plan, 'etcd/member', 'etcd-1'), initialCluster: `${plan.etcd.initialCluster},etcd-4=https://192.168.56.14:2380` };
+    const report = await run(lab, 'etcd/member', changedInput);
+    assert.deepEqual(report.changed, [ETCD_UNIT_PATH, 'restarted etcd']);
+    assert.match(h.text(ETCD_UNIT_PATH)!, /--initial-cluster \S+,etcd-4=https:\/\/192\.168\.56\.14:2380 /);
+    assert.equal(h.service('etcd').restarts, before.restarts + 1);
+    assert.equal(h.service('etcd').starts, before.starts);
+    assert.equal(h.daemonReloads, reloads + 1);
+    assert.equal(h.service('etcd').running?.unit, h.text(ETCD_UNIT_PATH), 'etcd runs the new unit');
+    assert.deepEqual(h.logged('change'), ['systemctl daemon-reload', 'systemctl restart etcd']);
+
+    const again = await run(lab, 'etcd/member', changedInput);
+    assert.deepEqual(again.changed, []);
+    assert.equal(h.service('etcd').restarts, before.restarts + 1);
+  });
+
+  it('etcd: a renewed certificate restarts etcd once, without touching the unit', async () => {
+    const lab = converged.clone();
+    const h = lab.host('etcd-2');
+    h.files.delete('/etc/etcd/pki/peer.crt'); // as if expired: pki/certificates issues it again
+    const issued = await run(lab, 'pki/certificates', input(plan, 'pki/certificates', 'etcd-2'));
+    assert.deepEqual(issued.changed, ['issued etcd-peer-etcd-2 at /etc/etcd/pki/peer.crt']);
+    const report = await run(lab, 'etcd/member', input(plan, 'etcd/member', 'etcd-2'));
+    assert.deepEqual(report.changed, ['restarted etcd']);
+    assert.equal(h.service('etcd').restarts, 1);
+    assert.deepEqual((await run(lab, 'etcd/member', input(plan, 'etcd/member', 'etcd-2'))).changed, []);
+  });
+
+  it('haproxy: a new control plane replaces the config through a checked candidate and restarts haproxy once', async () => {
+    const lab = converged.clone();
+    const h = lab.host('lb');
+    const base = input(plan, 'loadbalancer/haproxy', 'lb');
+    const grown = { ...base, controlPlanes: [...base.controlPlanes, { name: 'cp-3', address: '192.168.56.23' }] };
+    const report = await run(lab, 'loadbalancer/haproxy', grown);
+    assert.deepEqual(report.changed, [HAPROXY_CONFIG_PATH, 'restarted haproxy']);
+    assert.match(h.text(HAPROXY_CONFIG_PATH)!, /server cp-3 192\.168\.56\.23:6443 check/);
+    assert.equal(h.files.has(`${HAPROXY_CONFIG_PATH}.hardway-new`), false);
+    assert.equal(h.service('haproxy').restarts, 2);
+    assert.deepEqual(h.logged('exec').filter((c) => c.startsWith('haproxy -c')), [`haproxy -c -f ${HAPROXY_CONFIG_PATH}.hardway-new`]);
+    assert.deepEqual((await run(lab, 'loadbalancer/haproxy', grown)).changed, []);
+  });
+
+  it('haproxy: a config haproxy rejects is a non-retryable ConfigurationError and the running one stays', async () => {
+    const lab = converged.clone();
+    const h = lab.host('lb');
+    h.haproxyAccepts = () => false;
+    const old = h.text(HAPROXY_CONFIG_PATH);
+    const base = input(plan, 'loadbalancer/haproxy', 'lb');
+    const f = await failure(run(lab, 'loadbalancer/haproxy', { ...base, port: 7443 }));
+    assert.equal(f.type, 'ConfigurationError');
+    assert.equal(f.nonRetryable, true);
+    assert.equal(h.text(HAPROXY_CONFIG_PATH), old);
+    assert.equal(h.files.has(`${HAPROXY_CONFIG_PATH}.hardway-new`), false);
+    assert.equal(h.service('haproxy').restarts, 1);
+  });
+});
+
+describe('(c) a CA that does not match the plan', () => {
+  it('is a non-retryable ConfigurationError that says what to do, and nothing is written', async () => {
+    const lab = converged.clone();
+    const ca = lab.host('ca');
+    const caInput = input(plan, 'pki/authority', 'ca');
+    const foreign = await createCA({ ...caInput.ca.certificate, commonName: 'someone else\'s CA' }, { bits: 2048 });
+    ca.write(caInput.ca.certPath, foreign.certPem, 0o644);
+    ca.write(caInput.ca.keyPath, foreign.keyPem, 0o600);
+    const before = lab.snapshot();
+    const f = await failure(run(lab, 'pki/authority', caInput));
+    assert.equal(f.type, 'ConfigurationError');
+    assert.equal(f.nonRetryable, true);
+    assert.match(f.message, /the CA at ca:\/var\/lib\/hardway\/ca\/ca\.crt does not match the plan \(subject CN/);
+    assert.match(f.message, /Move .* away to let hardway create a new CA/);
+    assert.deepEqual(f.details, [{ attempt: 1, changed: [] } satisfies StepFailureDetails]);
+    assert.equal(lab.snapshot(), before);
+  });
+
+  it('a CA certificate without its key is one too', async () => {
+    const lab = converged.clone();
+    const caInput = input(plan, 'pki/authority', 'ca');
+    lab.host('ca').files.delete(caInput.ca.keyPath);
+    const f = await failure(run(lab, 'pki/authority', caInput));
+    assert.equal(f.type, 'ConfigurationError');
+    assert.equal(f.nonRetryable, true);
+    assert.match(f.message, /but not its key/);
+  });
+});
+
+describe('(d) /etc/hosts', () => {
+  const mine = [
+    '127.0.0.1\tlocalhost',
+    '127.0.1.1\tetcd-1',
+    '10.1.1.1 printer.office printer # the printer',
+    '',
+    '# The following lines are desirable for IPv6 capable hosts',
+    '::1     localhost ip6-localhost ip6-loopback',
+    'ff02::1 ip6-allnodes',
+    '',
+  ].join('\n');
+
+  it('keeps every line outside the block, disables the one that maps the host elsewhere, and resolves as planned', async () => {
+    const lab = labFor(plan);
+    const h = lab.host('etcd-1');
+    h.write('/etc/hosts', mine);
+    const hostsInput = input(plan, 'hosts/hosts-file', 'etcd-1');
+    const report = await run(lab, 'hosts/hosts-file', hostsInput);
+    assert.deepEqual(report.changed, ['/etc/hosts']);
+    const text = h.text('/etc/hosts')!;
+    for (const line of mine.split('\n').filter((l) => l && !l.startsWith('127.0.1.1'))) assert.ok(text.split('\n').includes(line), `lost: ${line}`);
+    assert.ok(text.includes('# hardway: conflicts with the cluster block: 127.0.1.1\tetcd-1'));
+    assert.ok(text.startsWith(mine.split('\n').slice(0, 1).join('\n')));
+    assert.match(text, /# BEGIN hardway cluster hardway[\s\S]*192\.168\.56\.11\s+etcd-1[\s\S]*# END hardway cluster hardway\n$/);
+    assert.equal(h.files.get('/etc/hosts')!.mode, 0o644);
+
+    h.write('/etc/hosts', `${text}10.2.2.2 added-later\n`); // an operator adds a line after the block
+    const again = await run(lab, 'hosts/hosts-file', hostsInput);
+    assert.deepEqual(again.changed, []);
+    assert.ok(h.text('/etc/hosts')!.endsWith('10.2.2.2 added-later\n'));
+  });
+
+  it('a name that does not resolve as planned is NotReady (retried), and the failure keeps what was written', async () => {
+    const lab = labFor(plan);
+    const h = lab.host('admin');
+    h.handle(/^getent ahostsv4 /, false, () => ({ code: 0, stdout: '127.0.1.1 admin\n', stderr: '' }));
+    const f = await failure(run(lab, 'hosts/hosts-file', input(plan, 'hosts/hosts-file', 'admin'), { attempt: 4, heartbeatDetails: { changed: ['/etc/hosts'] } }));
+    assert.equal(f.type, 'NotReady');
+    assert.equal(f.nonRetryable, false);
+    assert.match(f.message, /admin -> 127\.0\.1\.1 \(want 192\.168\.56\.40\)/);
+    assert.deepEqual(f.details, [{ attempt: 4, changed: ['/etc/hosts'] }]);
+  });
+});
+
+describe('a step retried after its worker was killed', () => {
+  it('reports the binaries the first attempt installed and still restarts etcd onto them', async () => {
+    // Attempt 1 installed new etcd binaries, heartbeat them, and died before the restart: the host now looks
+    // converged (stamp and binaries match) while etcd still runs the old binaries.
+    const lab = converged.clone();
+    const h = lab.host('etcd-3');
+    const memberInput = input(plan, 'etcd/member', 'etcd-3');
+    const firstAttempt = ['/usr/local/bin/etcd', '/usr/local/bin/etcdctl'];
+    const report = await run(lab, 'etcd/member', memberInput, { attempt: 2, heartbeatDetails: { changed: firstAttempt } });
+    assert.deepEqual(report.changed, [...firstAttempt, 'restarted etcd']);
+    assert.equal(report.attempt, 2);
+    assert.equal(h.service('etcd').restarts, 1);
+    assert.equal(h.daemonReloads, converged.host('etcd-3').daemonReloads, 'the unit did not change: no reload');
+
+    // Attempt 3 (say the member answered too late): the restart is already done, no second one.
+    const third = await run(lab, 'etcd/member', memberInput, { attempt: 3, heartbeatDetails: { changed: report.changed } });
+    assert.deepEqual(third.changed, report.changed);
+    assert.equal(h.service('etcd').restarts, 1);
+  });
+
+  it('a unit written by the killed attempt gets its daemon-reload and restart', async () => {
+    const lab = converged.clone();
+    const h = lab.host('etcd-1');
+    const report = await run(lab, 'etcd/member', input(plan, 'etcd/member', 'etcd-1'), { attempt: 2, heartbeatDetails: { changed: [ETCD_UNIT_PATH] } });
+    assert.deepEqual(report.changed, [ETCD_UNIT_PATH, 'restarted etcd']);
+    assert.deepEqual(h.logged('change'), ['systemctl daemon-reload', 'systemctl restart etcd']);
+  });
+
+  it('the changes are heartbeaten as they are made (a fresh member)', async () => {
+    const lab = converged.clone();
+    const h = lab.host('etcd-2');
+    for (const p of ['/usr/local/bin/etcd', '/usr/local/bin/etcdctl', '/var/lib/hardway/releases/etcd', ETCD_UNIT_PATH]) h.files.delete(p);
+    h.services.delete('etcd');
+    const env = new MockActivityEnvironment({}, { logger: quiet });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const member: ClusterActivities['etcd/member'] = createActivities(lab)['etcd/member'];
+    const report: StepReport = await env.run(member, input(plan, 'etcd/member', 'etcd-2'));
+    assert.deepEqual(report.changed, ['/usr/local/bin/etcd', '/usr/local/bin/etcdctl', ETCD_UNIT_PATH, 'enabled etcd', 'started etcd']);
+    const changedAt = beats.map((b) => (b as { changed: string[] }).changed.length);
+    assert.ok(changedAt.includes(2) && changedAt.includes(3), `heartbeats: ${JSON.stringify(beats)}`);
+    assert.deepEqual(beats.at(-1), { changed: report.changed });
+  });
+});
