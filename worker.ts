@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
+import { legacyActivities } from './activities/legacy-v0.js';
+import type { ClusterActivities } from './activities/types.js';
+import type { LegacyActivities } from './workflows/legacy/bringup-v0.js';
 import { sshShells, type SshDefaults } from './activities/ssh-shells.js';
 import { SshPool } from './remote/pool.js';
 import { TASK_QUEUE } from './temporal/constants.js';
@@ -23,6 +26,11 @@ export function workflowsPath(): string {
   return existsSync(js) ? js : fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 }
 
+/** Today's activities, and the names hardway 0.1 scheduled, so that a bring-up it started finishes. */
+export function registeredActivities(acts: ClusterActivities): ClusterActivities & LegacyActivities {
+  return { ...acts, ...legacyActivities(acts) };
+}
+
 export async function createWorker(o: WorkerRunOptions & { pool: SshPool }): Promise<Worker> {
   const connection = await connectWorker(o.temporal);
   return Worker.create({
@@ -30,7 +38,7 @@ export async function createWorker(o: WorkerRunOptions & { pool: SshPool }): Pro
     namespace: o.temporal.namespace,
     taskQueue: TASK_QUEUE,
     workflowsPath: workflowsPath(),
-    activities: createActivities(sshShells(o.pool, o.ssh)),
+    activities: registeredActivities(createActivities(sshShells(o.pool, o.ssh))),
     maxConcurrentActivityTaskExecutions: 20,
   });
 }

@@ -1,117 +1,125 @@
-// The cluster commands that talk to Temporal: up (start, attach or re-converge) and status (query + describe).
-import { createHash } from 'node:crypto';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+// The cluster commands that talk to Temporal: apply a spec (update-with-start), retry, and status.
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client, type WorkflowHandle, type WorkflowUpdateHandle } from '@temporalio/client';
 import type { ClusterSpec } from '../model/types.js';
 import { TASK_QUEUE, workflowIdFor } from '../temporal/constants.js';
-import type { clusterWorkflow, ClusterWorkflowInput } from '../workflows/cluster.js';
-import { statusQuery, type ClusterStatus, type StepStatus } from '../workflows/status.js';
-import { formatDuration } from './status-format.js';
+import type { clusterWorkflow } from '../workflows/cluster.js';
+import { applyUpdate, retryUpdate, statusQuery, type ClusterStatus, type ConvergeResult } from '../workflows/status.js';
+import { UsageError } from './load-spec.js';
+import { formatDuration, formatStatus } from './status-format.js';
 
 type ClusterHandle = WorkflowHandle<typeof clusterWorkflow>;
 
-export interface UpResult {
+export interface Request {
   handle: ClusterHandle;
-  attached: boolean;
+  update: WorkflowUpdateHandle<ConvergeResult>;
 }
 
-/** Starts the cluster workflow, or attaches to the one that is running. A finished cluster is re-converged. */
-export async function startOrAttach(
-  client: Client,
-  spec: ClusterSpec,
-  options: ClusterWorkflowInput['options'] = {},
-  log: (line: string) => void = () => {},
-): Promise<UpResult> {
+/** The workflow's refusal of a request, as a usage error (exit code 2) with the workflow's own words. */
+function refused(err: unknown): never {
+  if (err instanceof WorkflowUpdateFailedError) {
+    throw new UsageError(err.cause?.message ?? err.message);
+  }
+  if (err instanceof Error && err.name === 'WorkflowNotFoundError') {
+    throw new UsageError(`no such cluster: ${err.message} (hardway up -f FILE starts one)`, 1);
+  }
+  throw err;
+}
+
+/**
+ * Applies a spec to its cluster's workflow, starting the workflow when there is none (update-with-start).
+ * Returns once the workflow has accepted the spec: a spec it refuses raises a UsageError with its reasons.
+ */
+export async function applySpec(client: Client, spec: ClusterSpec, o: { parallelism?: number } = {}): Promise<Request> {
   const workflowId = workflowIdFor(spec.name);
-  const existing = client.workflow.getHandle<typeof clusterWorkflow>(workflowId);
-  const desc = await existing.describe().catch((err: unknown) => {
-    if (err instanceof WorkflowNotFoundError) return undefined;
-    throw err;
-  });
-  if (desc?.status.name === 'RUNNING') {
-    if (desc.memo?.specDigest !== specDigest(spec)) {
-      log(`note: the running bring-up started from a different cluster file; run up again when it ends to apply yours`);
-    }
-    log(`attaching to the bring-up of ${spec.name} that is already running (workflow ${workflowId}, run ${desc.runId})`);
-    return { handle: existing, attached: true };
-  }
-  let previousAllocations: Record<string, string> | undefined;
-  if (desc?.status.name === 'COMPLETED') {
-    previousAllocations = (await existing.result()).podAllocations;
-  }
-  const handle = await client.workflow.start<typeof clusterWorkflow>('clusterWorkflow', {
+  const start = new WithStartWorkflowOperation<typeof clusterWorkflow>('clusterWorkflow', {
     taskQueue: TASK_QUEUE,
     workflowId,
-    args: [{ spec, previousAllocations, options }],
-    memo: { specDigest: specDigest(spec) },
-    staticSummary: `hardway bring-up of cluster ${spec.name} (${spec.hosts.length} hosts)`,
+    args: [{}],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `hardway cluster ${spec.name}`,
   });
-  log(`${desc ? 're-converging' : 'bringing up'} cluster ${spec.name}: workflow ${workflowId}, run ${handle.firstExecutionRunId}`);
-  return { handle, attached: false };
+  const update = await client.workflow
+    .startUpdateWithStart(applyUpdate, {
+      args: [{ spec, requestId: randomUUID(), ...(o.parallelism ? { parallelism: o.parallelism } : {}) }],
+      waitForStage: 'ACCEPTED',
+      startWorkflowOperation: start,
+    })
+    .catch(refused);
+  await refusedAtOnce(update);
+  return { handle: await start.workflowHandle(), update };
+}
+
+/**
+ * A request the workflow's validator refuses comes back at once, as a completed update with a failure, but the
+ * client only says so through result(): look at it briefly, so that a refusal is reported even without --wait.
+ */
+async function refusedAtOnce(update: WorkflowUpdateHandle<ConvergeResult>, ms = 1000): Promise<void> {
+  const settled = update.result().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  const err = await Promise.race([settled, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
+  if (err) refused(err);
+}
+
+/** Resumes a blocked converge at the step that failed. */
+export async function retryCluster(client: Client, cluster: string): Promise<Request> {
+  const handle = client.workflow.getHandle<typeof clusterWorkflow>(workflowIdFor(cluster));
+  const update = await handle.startUpdate(retryUpdate, { waitForStage: 'ACCEPTED' }).catch(refused);
+  await refusedAtOnce(update);
+  return { handle, update };
 }
 
 /** The workflow's status, with the attempt count and last error of steps Temporal is retrying right now. */
 export async function clusterStatus(handle: ClusterHandle): Promise<ClusterStatus> {
   const [status, desc] = await Promise.all([handle.query(statusQuery), handle.describe()]);
   for (const pending of desc.raw.pendingActivities ?? []) {
-    const step = status.steps.find((s) => stepActivityId(s) === pending.activityId);
+    const step = status.steps.find((s) => s.name === pending.activityId);
     if (!step || step.state !== 'running') continue;
-    step.attempts = pending.attempt ?? step.attempts;
+    step.attempts = Math.max(step.attempts, pending.attempt ?? 0);
     if (pending.lastFailure?.message) step.lastError = pending.lastFailure.message;
   }
   return status;
 }
 
-export const stepActivityId = (s: Pick<StepStatus, 'phase' | 'step' | 'host'>): string => `${s.phase}:${s.step}:${s.host}`;
-
-/** Follows a run until it ends, printing each step as it starts, retries and ends. Returns the final status. */
-export async function follow(handle: ClusterHandle, print: (line: string) => void, pollMs = 1000): Promise<ClusterStatus> {
+/** Prints each step as it starts, retries and ends, until the request's converge has finished or blocked. */
+export async function follow(req: Request, print: (line: string) => void, pollMs = 1000): Promise<{ result: ConvergeResult; status: ClusterStatus }> {
   const seen = new Map<string, string>();
   const t0 = Date.now();
-  let waitingSaid = false;
   const report = (st: ClusterStatus) => {
     for (const s of st.steps) {
-      const key = stepActivityId(s);
-      const line = `${s.state}${s.attempts > 1 ? ` (attempt ${s.attempts}${s.lastError ? `: ${s.lastError}` : ''})` : ''}`;
-      if (seen.get(key) === line) continue;
-      seen.set(key, line);
+      const line = `${s.state}${s.attempts > 1 ? ` (attempt ${s.attempts}${s.lastError && s.state !== 'failed' ? `: ${s.lastError}` : ''})` : ''}`;
+      if (seen.get(s.name) === line) continue;
+      seen.set(s.name, line);
       const when = `[${formatDuration(Date.now() - t0).padStart(9)}]`;
       const detail =
         s.state === 'done'
-          ? ` in ${formatDuration(s.durationMs)}: ${s.changed?.length ? s.changed.join(', ') : 'no change'}${s.notes?.length ? ` (${s.notes.join('; ')})` : ''}`
+          ? s.reused
+            ? ' earlier in this converge: not run again'
+            : ` in ${formatDuration(s.durationMs)}: ${s.changed?.length ? s.changed.join(', ') : 'no change'}${s.notes?.length ? ` (${s.notes.join('; ')})` : ''}`
           : s.state === 'failed'
             ? `: ${s.lastError}`
             : '';
-      print(`${when} ${s.phase.padEnd(12)} ${s.step.padEnd(12)} ${s.host.padEnd(10)} ${line}${detail}`);
+      print(`${when} ${s.name.padEnd(36)} ${line}${detail}`);
     }
   };
-  const done = handle.result().then(
-    () => undefined,
-    (err: unknown) => err,
-  );
   let finished = false;
-  void done.then(() => (finished = true));
+  const done = req.update.result().finally(() => (finished = true));
+  done.catch(() => undefined);
   while (!finished) {
-    try {
-      report(await clusterStatus(handle));
-      waitingSaid = false;
-    } catch (err) {
-      if (!waitingSaid && !finished) print(`waiting for a worker on task queue ${TASK_QUEUE} (${(err as Error).message})`);
-      waitingSaid = true;
-    }
-    await Promise.race([done, new Promise((r) => setTimeout(r, pollMs))]);
+    await clusterStatus(req.handle).then(report, () => undefined);
+    await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, pollMs))]);
   }
-  const err = await done;
-  const final = await clusterStatus(handle).catch(() => undefined);
-  if (final) {
-    report(final);
-    return final;
-  }
-  if (err instanceof WorkflowFailedError) throw new Error(`bring-up failed: ${err.cause?.message ?? err.message}`);
-  throw err instanceof Error ? err : new Error(String(err));
+  const result = await done.catch(refused);
+  const status = await clusterStatus(req.handle);
+  report(status);
+  return { result, status };
 }
 
-/** A digest of the cluster file's meaning (not its formatting), kept in the workflow's memo. */
-export function specDigest(spec: ClusterSpec): string {
-  return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+/** Follows a request to its end, prints the final status and sets the exit code: 0 converged, 1 blocked. */
+export async function followToEnd(req: Request, print: (line: string) => void): Promise<void> {
+  const { result, status } = await follow(req, print);
+  print(formatStatus(status));
+  process.exitCode = result.outcome === 'converged' ? 0 : 1;
 }

@@ -1,6 +1,5 @@
 // Renders a cluster status for a terminal. Pure.
 import Table from 'cli-table3';
-import { PHASE_TITLES } from '../workflows/phases.js';
 import type { ClusterStatus } from '../workflows/status.js';
 
 export function formatDuration(ms?: number): string {
@@ -12,24 +11,30 @@ export function formatDuration(ms?: number): string {
 
 export function formatStatus(st: ClusterStatus): string {
   const out: string[] = [];
-  out.push(`cluster ${st.cluster}: ${st.state}${st.currentPhase ? ` (phase ${st.currentPhase})` : ''}`);
-  if (st.error) out.push(`error: ${st.error}`);
-  const phases = new Table({ head: ['phase', 'state', 'duration', 'what'], style: { head: [], border: [] } });
-  for (const p of st.phases) phases.push([p.name, p.state, formatDuration(p.durationMs), PHASE_TITLES[p.name]]);
-  out.push(phases.toString());
+  const gen = st.convergingGeneration ?? st.generation;
+  out.push(`cluster ${st.cluster}: ${st.state}${st.currentPhase && st.state === 'converging' ? ` (phase ${st.currentPhase})` : ''}, generation ${gen}`);
+  for (const b of st.blocked ?? []) out.push(`blocked at ${b.step}: ${b.error}`);
+  if (st.blocked?.length) out.push(`fix the cause, then: hardway retry ${st.cluster}   (or apply a corrected file: hardway up -f FILE)`);
+  if (st.phases.length) {
+    const phases = new Table({ head: ['phase', 'state', 'duration', 'what'], style: { head: [], border: [] } });
+    for (const p of st.phases) phases.push([p.name, p.state, formatDuration(p.durationMs), p.title]);
+    out.push(phases.toString());
+  }
   if (st.steps.length) {
     const steps = new Table({
-      head: ['phase', 'step', 'host', 'state', 'attempts', 'duration', 'changed / last error'],
+      head: ['step', 'state', 'attempts', 'duration', 'changed / last error'],
       style: { head: [], border: [] },
-      colWidths: [null, null, null, null, null, null, 60] as unknown as number[],
+      colWidths: [null, null, null, null, 60] as unknown as number[],
       wordWrap: true,
     });
     for (const s of st.steps) {
-      const detail = s.state === 'failed' || s.lastError ? (s.lastError ?? '') : (s.changed ?? []).join(', ') || 'no change';
-      steps.push([s.phase, s.step, s.host, s.state, String(s.attempts), formatDuration(s.durationMs), detail]);
+      const detail = s.state === 'failed' || s.lastError ? (s.lastError ?? '') : s.reused ? 'done earlier, not run again' : (s.changed ?? []).join(', ') || 'no change';
+      steps.push([s.name, s.state, String(s.attempts), formatDuration(s.durationMs), detail]);
     }
     out.push(steps.toString());
   }
+  const last = st.changes[st.changes.length - 1];
+  if (last) out.push(`last request (generation ${last.generation}, ${last.via}): ${last.summary}`);
   if (st.notBuilt.length) out.push(`not built yet in this version: ${st.notBuilt.join(', ')}`);
   return out.join('\n');
 }

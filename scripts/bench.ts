@@ -9,7 +9,7 @@ import { labDown, labUp } from '../lab/index.js';
 import { parseClusterFile } from '../model/validate.js';
 import { SshPool } from '../remote/pool.js';
 import { createWorker } from '../worker.js';
-import { startOrAttach } from '../cli/cluster-ops.js';
+import { applySpec, follow } from '../cli/cluster-ops.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { formatDuration } from '../cli/status-format.js';
 
@@ -35,11 +35,10 @@ try {
   for (const run of ['first bring-up', 'no-op re-run']) {
     for (const s of pool.stats()) commandsBefore.set(s.label, s.commands);
     t = Date.now();
-    const { handle } = await startOrAttach(client, r.spec);
-    const result = await handle.result();
+    const { status } = await follow(await applySpec(client, r.spec), () => {});
     const total = Date.now() - t;
-    console.log(`\n${run}: ${formatDuration(total)} total, state ${result.status.state}, ${result.status.changedCount} changes`);
-    for (const p of result.status.phases.filter((x) => x.durationMs !== undefined)) {
+    console.log(`\n${run}: ${formatDuration(total)} total, state ${status.state}, ${status.changedCount} changes`);
+    for (const p of status.phases.filter((x) => x.durationMs !== undefined)) {
       console.log(`  ${p.name.padEnd(13)} ${formatDuration(p.durationMs).padStart(9)}`);
     }
     console.log('  SSH commands per host:');

@@ -17,9 +17,12 @@ import { plan as planCluster } from '../../model/plan.js';
 import type { ClusterPlan, ClusterSpec } from '../../model/types.js';
 import { SshPool } from '../../remote/pool.js';
 import { createWorker } from '../../worker.js';
-import { startOrAttach } from '../../cli/cluster-ops.js';
-import type { ClusterWorkflowResult } from '../../workflows/cluster.js';
+import { applySpec, follow } from '../../cli/cluster-ops.js';
+import type { ClusterStatus, ConvergeResult } from '../../workflows/status.js';
 import { devServer } from '../helpers/temporal.js';
+import { createActivities, dryRunShells, sshShells } from '../../activities/index.js';
+import { dryRun, type DryRunReport } from '../../cli/dry-run.js';
+import { PHASES } from '../../workflows/phases/index.js';
 
 const SUBNET = '192.168.58';
 const dir = mkdtempSync(join(tmpdir(), 'hardway-e2e-'));
@@ -29,7 +32,7 @@ let running: Promise<void>;
 let pool: SshPool;
 let spec: ClusterSpec;
 let plan: ClusterPlan;
-let firstRun: ClusterWorkflowResult;
+let firstRun: ConvergeResult;
 
 /** The seed's ten hosts, moved to a subnet of their own so the test never meets a demo lab. */
 function seedOnTestSubnet(): ClusterSpec {
@@ -45,11 +48,11 @@ async function sh(host: string, cmd: string): Promise<string> {
   return r.stdout;
 }
 
-async function bringUp(): Promise<{ result: ClusterWorkflowResult; history: unknown[] }> {
-  const { handle } = await startOrAttach(env.client, spec);
-  const result = await handle.result();
-  const history = (await handle.fetchHistory()).events ?? [];
-  return { result, history };
+async function bringUp(): Promise<{ result: ConvergeResult; status: ClusterStatus; history: unknown[] }> {
+  const req = await applySpec(env.client, spec);
+  const { result, status } = await follow(req, () => {});
+  const history = (await req.handle.fetchHistory()).events ?? [];
+  return { result, status, history };
 }
 
 /** Every payload's bytes in a history, decoded as text. */
@@ -72,7 +75,7 @@ before(async () => {
   const r = parseClusterFile(readFileSync(join(dir, 'cluster.yaml'), 'utf8'));
   if (!r.ok) throw new Error(`lab cluster.yaml does not validate: ${JSON.stringify(r.problems)}`);
   spec = r.spec;
-  plan = planCluster(spec);
+  plan = planCluster(r.spec);
   pool = new SshPool();
   worker = await createWorker({ temporal: { address: env.address, namespace: 'default' }, pool });
   running = worker.run();
@@ -87,16 +90,39 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** `hardway up --dry-run`'s walk, on its own SSH pool: reads the lab hosts, records instead of changing. */
+async function dryRunOnLab(): Promise<DryRunReport> {
+  const dryPool = new SshPool();
+  try {
+    const shells = dryRunShells(sshShells(dryPool));
+    return await dryRun(plan, PHASES, shells, createActivities(shells), () => {});
+  } finally {
+    await dryPool.close();
+  }
+}
+
+const hostState = (host: string) => sh(host, 'sha256sum /etc/hosts; ls -la /etc/etcd /var/lib/hardway 2>&1 || true');
+
 describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => {
+  it('dry run on fresh hosts lists what would change and changes nothing', async () => {
+    const before = await Promise.all(plan.hosts.map((h) => hostState(h.name)));
+    const report = await dryRunOnLab();
+    assert.equal(report.failing, 0, JSON.stringify(report.steps.filter((x) => x.outcome === 'fails')));
+    assert.ok(report.changing >= plan.hosts.length, `only ${report.changing} steps would change something`);
+    assert.ok(report.byHost['worker-2']?.some((c) => c.includes('/etc/hosts')), JSON.stringify(report.byHost['worker-2']));
+    assert.ok(report.byHost[plan.ca.host]?.length, 'the CA would be created');
+    assert.deepEqual(await Promise.all(plan.hosts.map((h) => hostState(h.name))), before, 'a dry run touched a host');
+  });
+
   it('completes every built phase', async () => {
-    const { result, history } = await bringUp();
+    const { result, status, history } = await bringUp();
     firstRun = result;
-    assert.equal(result.status.state, 'done', result.status.error);
+    assert.equal(status.state, 'converged', status.error);
     assert.deepEqual(
-      result.status.phases.filter((p) => p.state === 'done').map((p) => p.name),
+      status.phases.filter((p) => p.state === 'done').map((p) => p.name),
       ['preflight', 'hosts', 'pki', 'etcd', 'loadbalancer'],
     );
-    assert.ok(result.status.changedCount > 0);
+    assert.ok(status.changedCount > 0);
     // No private key material in any payload of the run.
     const texts = payloadTexts(history);
     assert.ok(texts.length > 50);
@@ -181,15 +207,21 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
       haproxy: await sh('lb', 'pgrep -o -x haproxy'),
     });
     const before = await pids();
-    const { result, history } = await bringUp();
-    assert.equal(result.status.state, 'done');
+    const { result, status, history } = await bringUp();
+    assert.equal(status.state, 'converged');
+    assert.equal(result.generation, firstRun.generation + 1, 'the running workflow took the second up');
     assert.deepEqual(
-      result.status.steps.filter((s) => s.changed?.length).map((s) => `${s.phase}/${s.host}: ${s.changed!.join(', ')}`),
+      status.steps.filter((s) => s.changed?.length).map((s) => `${s.name}: ${s.changed!.join(', ')}`),
       [],
     );
-    assert.equal(result.status.changedCount, 0);
+    assert.equal(status.changedCount, 0);
     assert.deepEqual(await pids(), before);
     assert.deepEqual(result.podAllocations, firstRun.podAllocations);
     assert.ok(!payloadTexts(history).some((t) => t.includes('PRIVATE KEY')));
+  });
+
+  it('dry run on the converged cluster says nothing would change', async () => {
+    const report = await dryRunOnLab();
+    assert.equal(report.converged, true, JSON.stringify(report.steps.filter((x) => x.outcome !== 'unchanged')));
   });
 });

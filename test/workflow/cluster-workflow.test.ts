@@ -1,29 +1,20 @@
 // The cluster workflow against a real Temporal dev server, with activity doubles (hosts are the e2e tests' job).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { Worker } from '@temporalio/worker';
+import { writeFileSync } from 'node:fs';
 import proto from '@temporalio/proto';
 const { temporal } = proto;
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { parseClusterFile } from '../../model/validate.js';
-import type { ClusterSpec } from '../../model/types.js';
 import { TASK_QUEUE, workflowIdFor } from '../../temporal/constants.js';
-import { clusterWorkflow } from '../../workflows/cluster.js';
-import { statusQuery } from '../../workflows/status.js';
+import { clusterWorkflow, ENTITY_PATCH } from '../../workflows/cluster.js';
+import { applySignal, applyUpdate, retrySignal, retryUpdate, statusQuery, type ClusterStatus } from '../../workflows/status.js';
 import { CLUSTER_NAME, CLUSTER_PHASE } from '../../temporal/search-attributes.js';
-import { workflowsPath } from '../../worker.js';
-import { startOrAttach } from '../../cli/cluster-ops.js';
+import { applySpec, follow } from '../../cli/cluster-ops.js';
+import { UsageError } from '../../cli/load-spec.js';
 import { devServer } from '../helpers/temporal.js';
-import { activityDoubles, type CallRecord, type DoubleBehaviour } from './fixtures/doubles.js';
-
-const root = new URL('../../', import.meta.url);
-function seedSpec(name: string): ClusterSpec {
-  const r = parseClusterFile(readFileSync(new URL('examples/seed-cluster.yaml', root), 'utf8'));
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return { ...r.spec, name };
-}
+import type { CallRecord } from './fixtures/doubles.js';
+import { callsOf, eventually, seedSpec, withHost, withWorker } from './helpers.js';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -33,157 +24,321 @@ after(async () => {
   await env?.teardown();
 });
 
-async function withWorker<T>(behaviour: DoubleBehaviour, calls: CallRecord[], fn: () => Promise<T>): Promise<T> {
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue: TASK_QUEUE,
-    workflowsPath: workflowsPath(),
-    activities: activityDoubles(calls, behaviour),
-  });
-  return worker.runUntil(fn());
-}
-
-const first = (calls: CallRecord[], activity: string) => Math.min(...calls.filter((c) => c.activity === activity).map((c) => c.start));
-const last = (calls: CallRecord[], activity: string) => Math.max(...calls.filter((c) => c.activity === activity).map((c) => c.end ?? Infinity));
+const first = (calls: CallRecord[], activity: CallRecord['activity']) => Math.min(...callsOf(calls, activity).map((c) => c.start));
+const last = (calls: CallRecord[], activity: CallRecord['activity']) => Math.max(...callsOf(calls, activity).map((c) => c.end ?? Infinity));
+const status = (cluster: string): Promise<ClusterStatus> => env.client.workflow.getHandle(workflowIdFor(cluster)).query(statusQuery);
+const historyEvents = async (cluster: string) => (await env.client.workflow.getHandle(workflowIdFor(cluster)).fetchHistory()).events?.length ?? 0;
 
 describe('cluster workflow', () => {
-  it('runs the phases in the seed order, fanning out per host within a bound', async () => {
+  it('up starts the workflow and converges the phases in the seed order, fanning out within a bound', async () => {
     const calls: CallRecord[] = [];
     let running = 0;
     let maxRunning = 0;
     const spec = seedSpec('order');
-    const result = await withWorker(
+    const { result, status: st } = await withWorker(
+      env,
       {
         delayMs: 150,
         onStart: (r) => {
-          if (r.activity !== 'preflight') return;
+          if (r.activity !== 'preflight/checks') return;
           running++;
           maxRunning = Math.max(maxRunning, running);
           setTimeout(() => running--, 140);
         },
       },
       calls,
-      () =>
-        env.client.workflow.execute(clusterWorkflow, {
-          taskQueue: TASK_QUEUE,
-          workflowId: workflowIdFor(spec.name),
-          args: [{ spec, options: { parallelism: 3 } }],
-        }),
+      async () => follow(await applySpec(env.client, spec, { parallelism: 3 }), () => {}),
     );
-    assert.equal(result.status.state, 'done');
-    // Order: every call of one phase ends before the next phase starts.
-    const order = ['preflight', 'hostsFile', 'certificateAuthority', 'hostCertificates', 'etcdMember', 'etcdQuorum', 'loadBalancer'];
+    assert.equal(result.outcome, 'converged');
+    assert.equal(st.state, 'converged');
+    const order = ['preflight/checks', 'hosts/hosts-file', 'pki/authority', 'pki/certificates', 'etcd/member', 'etcd/quorum', 'loadbalancer/haproxy'] as const;
     for (let i = 1; i < order.length; i++) {
       assert.ok(last(calls, order[i - 1]!) <= first(calls, order[i]!), `${order[i - 1]} must finish before ${order[i]} starts`);
     }
-    // Fan-out: all ten hosts were checked, several at once, never more than the bound.
-    assert.equal(calls.filter((c) => c.activity === 'preflight').length, spec.hosts.length);
+    assert.equal(callsOf(calls, 'preflight/checks').length, spec.hosts.length);
     assert.equal(maxRunning, 3);
-    // etcd members start together (a new quorum needs them all), whatever the bound.
-    const members = calls.filter((c) => c.activity === 'etcdMember');
+    const members = callsOf(calls, 'etcd/member');
     assert.equal(members.length, 3);
-    assert.ok(Math.max(...members.map((m) => m.start)) < Math.min(...members.map((m) => m.end!)));
-    // The status says which phases are not built yet.
-    assert.deepEqual(result.status.notBuilt, ['controlplane', 'workers', 'addons', 'admin']);
-    assert.ok(result.status.phases.filter((p) => p.state === 'done').length === 5);
-    // Pod ranges are returned so that the next run keeps them.
-    assert.ok(Object.keys(result.podAllocations).length >= 4);
+    assert.ok(Math.max(...members.map((m) => m.start)) < Math.min(...members.map((m) => m.end!)), 'etcd members start together');
+    assert.deepEqual(st.notBuilt, ['controlplane', 'workers', 'addons', 'admin']);
+    assert.equal(st.phases.filter((p) => p.state === 'done').length, 5);
+    // One name per step everywhere: status, activity id and summary.
+    assert.ok(st.steps.some((s) => s.name === 'etcd/member/etcd-1'));
+    const history = await env.client.workflow.getHandle(workflowIdFor(spec.name)).fetchHistory();
+    const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!);
+    const etcd1 = scheduled.find((a) => a.activityId === 'etcd/member/etcd-1');
+    assert.equal(etcd1?.activityType?.name, 'etcd/member');
+    // Activities get their host's fragment, not the plan: the largest input of the seed stays small.
+    assert.ok(Math.max(...calls.map((c) => c.inputBytes ?? 0)) < 6_000, 'an activity input is a fragment of the plan');
+    assert.deepEqual(result.podAllocations, { 'cp-1': '10.244.0.0/24', 'cp-2': '10.244.1.0/24', 'worker-1': '10.244.2.0/24', 'worker-2': '10.244.3.0/24' });
+    // The workflow lives on after converging.
+    assert.equal((await env.client.workflow.getHandle(workflowIdFor(spec.name)).describe()).status.name, 'RUNNING');
 
-    // Record the history as the replay test's fixture when asked to:
-    //   HARDWAY_RECORD_HISTORY=$PWD/test/workflow/fixtures/history-seed.pb node --import tsx --test --test-name-pattern='seed order' test/workflow/cluster-workflow.test.ts
+    // Histories of this shape carry the entity patch marker (the upgrade test checks 0.1's do not).
+    assert.ok(Buffer.from(temporal.api.history.v1.History.encode(history).finish()).includes(ENTITY_PATCH));
+    // Record the history as the replay test's fixture when asked to (see test/workflow/replay.test.ts).
     if (process.env.HARDWAY_RECORD_HISTORY) {
-      const history = await env.client.workflow.getHandle(workflowIdFor(spec.name)).fetchHistory();
       writeFileSync(process.env.HARDWAY_RECORD_HISTORY, temporal.api.history.v1.History.encode(history).finish());
     }
+  });
+
+  it('finds the cluster by its search attributes', async () => {
+    const desc = await env.client.workflow.getHandle(workflowIdFor('order')).describe();
+    assert.equal(desc.typedSearchAttributes.get(CLUSTER_NAME), 'order');
+    assert.equal(desc.typedSearchAttributes.get(CLUSTER_PHASE), 'converged');
+    const found = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const w of env.client.workflow.list({ query: `HardwayCluster = 'order'` })) ids.push(w.workflowId);
+      return ids.length ? ids : undefined;
+    }, 'visibility');
+    assert.deepEqual(found, [workflowIdFor('order')]);
   });
 
   it('retries a transient failure and counts the attempts in the status', async () => {
     const calls: CallRecord[] = [];
     const spec = seedSpec('transient');
-    const result = await withWorker(
-      { failFirst: [{ activity: 'hostsFile', host: 'lb', times: 2, type: 'ConnectionFailed', message: 'connect ECONNREFUSED' }] },
+    const { result, status: st } = await withWorker(
+      env,
+      { failFirst: [{ activity: 'hosts/hosts-file', host: 'lb', times: 2, type: 'ConnectionFailed', message: 'connect ECONNREFUSED' }] },
       calls,
-      () =>
-        env.client.workflow.execute(clusterWorkflow, {
-          taskQueue: TASK_QUEUE,
-          workflowId: workflowIdFor(spec.name),
-          args: [{ spec }],
-        }),
+      async () => follow(await applySpec(env.client, spec), () => {}),
     );
-    assert.equal(result.status.state, 'done');
-    assert.equal(calls.filter((c) => c.activity === 'hostsFile' && c.host === 'lb').length, 3);
-    const step = result.status.steps.find((s) => s.phase === 'hosts' && s.host === 'lb');
-    assert.equal(step?.attempts, 3);
+    assert.equal(result.outcome, 'converged');
+    assert.equal(callsOf(calls, 'hosts/hosts-file', 'lb').length, 3);
+    assert.equal(st.steps.find((s) => s.name === 'hosts/hosts-file/lb')?.attempts, 3);
   });
 
-  it('stops on a non-retryable configuration error, with its message, after one attempt', async () => {
+  it('a second up applies an edited file to the running workflow; pod ranges never move', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('edit');
+    await withWorker(env, {}, calls, async () => {
+      const one = await applySpec(env.client, spec);
+      const r1 = await one.update.result();
+      const runId = (await one.handle.describe()).runId;
+      // A worker inserted before worker-1 gets the next free range; worker-1 keeps its own.
+      const grown = withHost(spec, { name: 'worker-0', address: '192.168.56.30', roles: ['worker'] }, 'worker-1');
+      const two = await applySpec(env.client, grown);
+      const r2 = await two.update.result();
+      assert.equal((await two.handle.describe()).runId, runId, 'the same run took the change');
+      assert.equal(r2.outcome, 'converged');
+      assert.equal(r2.generation, r1.generation + 1);
+      assert.equal(r2.podAllocations['worker-1'], r1.podAllocations['worker-1']);
+      assert.equal(r2.podAllocations['worker-0'], '10.244.4.0/24');
+      assert.equal(callsOf(calls, 'preflight/checks', 'worker-0').length, 1);
+      const st = await status(spec.name);
+      assert.match(st.changes.at(-1)!.summary, /added worker-0/);
+    });
+  });
+
+  it('refuses a bad spec before anything enters history, with the messages plan prints', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('refuse');
+    await withWorker(env, {}, calls, async () => {
+      await (await applySpec(env.client, spec)).update.result();
+      const before = await historyEvents(spec.name);
+      const broken = { ...spec, networks: { ...spec.networks, services: '10.244.0.0/24' } };
+      await assert.rejects(applySpec(env.client, broken), (err: unknown) => {
+        assert.ok(err instanceof UsageError, String(err));
+        assert.match(err.message, /networks\.services/);
+        return true;
+      });
+      const removed = { ...spec, hosts: spec.hosts.filter((h) => h.name !== 'worker-2') };
+      await assert.rejects(applySpec(env.client, removed), /worker-2/);
+      const moved = { ...spec, hosts: spec.hosts.map((h) => (h.name === 'cp-1' ? { ...h, address: '192.168.56.29' } : h)) };
+      await assert.rejects(applySpec(env.client, moved), /cp-1/);
+      assert.equal(await historyEvents(spec.name), before, 'rejected updates leave no trace in history');
+      // The same refusal by signal is recorded in the change log instead.
+      await env.client.workflow.getHandle(workflowIdFor(spec.name)).signal(applySignal, { spec: broken, requestId: 's-1' });
+      const refused = await eventually(async () => (await status(spec.name)).changes.find((c) => c.requestId === 's-1'), 'refusal recorded');
+      assert.equal(refused.accepted, false);
+      assert.match(refused.summary, /networks\.services/);
+    });
+  });
+
+  it('a step that fails for good blocks the converge; retry resumes it without re-running completed steps', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('blocked');
+    const handle = await env.client.workflow.start(clusterWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowIdFor(spec.name),
+      args: [{ options: { maximumAttempts: 2 } }],
+    });
+    await withWorker(
+      env,
+      { failFirst: [{ activity: 'etcd/member', host: 'etcd-2', times: 2, type: 'NotReady', message: 'etcd on etcd-2 does not answer', changed: ['/usr/local/bin/etcd'] }] },
+      calls,
+      async () => {
+        const r = await handle.executeUpdate(applyUpdate, { args: [{ spec }] });
+        assert.equal(r.outcome, 'blocked');
+        assert.deepEqual(r.blocked?.map((b) => b.step), ['etcd/member/etcd-2']);
+        const st = await handle.query(statusQuery);
+        assert.equal(st.state, 'blocked');
+        assert.match(st.blocked![0]!.error, /NotReady: etcd on etcd-2 does not answer/);
+        const step = st.steps.find((s) => s.name === 'etcd/member/etcd-2')!;
+        assert.equal(step.attempts, 2);
+        assert.deepEqual(step.changed, ['/usr/local/bin/etcd'], 'what the failed attempts changed is kept');
+        const desc = await handle.describe();
+        assert.equal(desc.status.name, 'RUNNING', 'a blocked converge does not end the workflow');
+        const before = calls.length;
+        const rr = await handle.executeUpdate(retryUpdate);
+        assert.equal(rr.outcome, 'converged');
+        const after = calls.slice(before).map((c) => `${c.activity}/${c.host}`);
+        // Only the blocked step and what follows it ran again; etcd-1 and etcd-3 had finished.
+        assert.deepEqual(after, ['etcd/member/etcd-2', 'etcd/quorum/etcd-1', 'loadbalancer/haproxy/lb']);
+        const final = await handle.query(statusQuery);
+        assert.ok(final.steps.find((s) => s.name === 'etcd/member/etcd-1')?.reused);
+        assert.deepEqual(final.steps.find((s) => s.name === 'etcd/member/etcd-2')?.changed, ['/usr/local/bin/etcd', 'etcd/member on etcd-2']);
+        // Nothing left to retry: the validator says so before anything enters history.
+        await assert.rejects(handle.executeUpdate(retryUpdate), (err: unknown) => {
+          assert.ok(err instanceof WorkflowUpdateFailedError);
+          assert.match(String(err.cause?.message), /nothing to retry/);
+          return true;
+        });
+      },
+    );
+  });
+
+  it('a non-retryable failure blocks after one attempt; a corrected apply or the retry signal resumes it', async () => {
     const calls: CallRecord[] = [];
     const spec = seedSpec('config-error');
     const message = 'the planned address 192.168.56.21 is not on any interface of cp-1';
     await withWorker(
-      { failFirst: [{ activity: 'preflight', host: 'cp-1', times: 99, type: 'ConfigurationError', message }] },
+      env,
+      { failFirst: [{ activity: 'preflight/checks', host: 'cp-1', times: 1, type: 'ConfigurationError', message, nonRetryable: true }] },
       calls,
       async () => {
-        const handle = await env.client.workflow.start(clusterWorkflow, {
-          taskQueue: TASK_QUEUE,
-          workflowId: workflowIdFor(spec.name),
-          args: [{ spec }],
-        });
-        await assert.rejects(handle.result(), (err: unknown) => {
-          assert.ok(err instanceof WorkflowFailedError);
-          assert.match(String(err.cause?.message), /preflight: ConfigurationError: .*not on any interface of cp-1/);
-          return true;
-        });
-        const st = await handle.query(statusQuery);
-        assert.equal(st.state, 'failed');
-        assert.equal(st.phases.find((p) => p.name === 'preflight')?.state, 'failed');
-        assert.equal(st.phases.find((p) => p.name === 'hosts')?.state, 'pending');
-        const failed = st.steps.find((s) => s.host === 'cp-1');
-        assert.equal(failed?.state, 'failed');
-        assert.match(failed?.lastError ?? '', /not on any interface/);
+        const req = await applySpec(env.client, spec);
+        const r = await req.update.result();
+        assert.equal(r.outcome, 'blocked');
+        assert.equal(callsOf(calls, 'preflight/checks', 'cp-1').length, 1);
+        assert.equal(callsOf(calls, 'hosts/hosts-file').length, 0);
+        const st = await req.handle.query(statusQuery);
+        assert.match(st.steps.find((s) => s.name === 'preflight/checks/cp-1')!.lastError!, /ConfigurationError: .*not on any interface of cp-1/);
+        // `temporal workflow signal --name retry` does the same as `hardway retry`.
+        await req.handle.signal(retrySignal);
+        await eventually(async () => ((await req.handle.query(statusQuery)).state === 'converged' ? true : undefined), 'converged after retry');
+        assert.equal(callsOf(calls, 'preflight/checks').length, 11, 'only cp-1 was checked again');
       },
     );
-    assert.equal(calls.filter((c) => c.activity === 'preflight' && c.host === 'cp-1').length, 1);
-    assert.equal(calls.filter((c) => c.activity === 'hostsFile').length, 0);
   });
 
-  it('up attaches to a running bring-up, and re-converges a finished one keeping its pod ranges', async () => {
+  it('pod ranges survive a failed run, and a corrected file resumes it', async () => {
     const calls: CallRecord[] = [];
-    const spec = seedSpec('attach');
-    await withWorker({ delayMs: 100 }, calls, async () => {
-      const first = await startOrAttach(env.client, spec);
-      assert.equal(first.attached, false);
-      const second = await startOrAttach(env.client, spec);
-      assert.equal(second.attached, true);
-      const firstRunId = (await first.handle.describe()).runId;
-      assert.equal((await second.handle.describe()).runId, firstRunId);
-      const done = await first.handle.result();
-      // Only one bring-up ran: ten preflights, not twenty.
-      assert.equal(calls.filter((c) => c.activity === 'preflight').length, 10);
+    const spec = seedSpec('ranges');
+    await withWorker(
+      env,
+      {
+        failFirst: [
+          { activity: 'preflight/checks', host: 'worker-0', times: 1, type: 'ConfigurationError', message: 'address not on the host', nonRetryable: true },
+        ],
+      },
+      calls,
+      async () => {
+        const r1 = await (await applySpec(env.client, spec)).update.result();
+        assert.equal(r1.podAllocations['worker-1'], '10.244.2.0/24');
+        const grown = withHost(spec, { name: 'worker-0', address: '192.168.56.30', roles: ['worker'] }, 'worker-1');
+        const r2 = await (await applySpec(env.client, grown)).update.result();
+        assert.equal(r2.outcome, 'blocked');
+        assert.equal(r2.podAllocations['worker-1'], '10.244.2.0/24');
+        // worker-0 is not established yet: its address may still be corrected.
+        const fixed = withHost(spec, { name: 'worker-0', address: '192.168.56.35', roles: ['worker'] }, 'worker-1');
+        const r3 = await (await applySpec(env.client, fixed)).update.result();
+        assert.equal(r3.outcome, 'converged');
+        assert.equal(r3.podAllocations['worker-1'], '10.244.2.0/24');
+        assert.equal(r3.podAllocations['worker-0'], r2.podAllocations['worker-0']);
+      },
+    );
+  });
 
-      const again = await startOrAttach(env.client, spec);
-      assert.equal(again.attached, false);
-      const rerun = await again.handle.result();
-      assert.notEqual((await again.handle.describe()).runId, firstRunId);
-      assert.deepEqual(rerun.podAllocations, done.podAllocations);
-      assert.equal(calls.filter((c) => c.activity === 'preflight').length, 20);
+  it('status answers during a converge and between converges', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('query');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    await withWorker(env, { onStart: (r) => (r.activity === 'pki/authority' ? gate : undefined) }, calls, async () => {
+      const req = await applySpec(env.client, spec);
+      const during = await eventually(async () => {
+        const st = await req.handle.query(statusQuery);
+        return st.currentPhase === 'pki' ? st : undefined;
+      }, 'pki running');
+      assert.equal(during.state, 'converging');
+      assert.equal(during.steps.find((s) => s.name === 'pki/authority/ca')?.state, 'running');
+      release();
+      await req.update.result();
+      const between = await req.handle.query(statusQuery);
+      assert.equal(between.state, 'converged');
     });
   });
 
-  it('finds the cluster by its search attributes', async () => {
-    const handle = env.client.workflow.getHandle(workflowIdFor('order'));
-    const desc = await handle.describe();
-    const attrs = desc.typedSearchAttributes;
-    assert.equal(attrs.get(CLUSTER_NAME), 'order');
-    assert.equal(attrs.get(CLUSTER_PHASE), 'done:loadbalancer');
-    // and the list API finds it by name
-    let found: string[] = [];
-    for (let i = 0; i < 50 && !found.length; i++) {
-      if (i) await new Promise((r) => setTimeout(r, 200)); // visibility is eventually consistent
-      found = [];
-      for await (const w of env.client.workflow.list({ query: `HardwayCluster = 'order'` })) found.push(w.workflowId);
+  it('fails with a clear message, instead of hanging, when workflow code cannot plan', async () => {
+    const spec = seedSpec('planerror');
+    await withWorker(env, {}, [], async () => {
+      const handle = await env.client.workflow.start(clusterWorkflow, {
+        taskQueue: TASK_QUEUE,
+        workflowId: workflowIdFor(spec.name),
+        args: [
+          {
+            carried: {
+              spec,
+              generation: 1,
+              podAllocations: { 'worker-1': '10.99.0.0/24' },
+              established: [],
+              changes: [],
+              signalRequestIds: [],
+              parallelism: 5,
+            },
+          },
+        ],
+      });
+      await assert.rejects(handle.result(), (err: unknown) => {
+        assert.ok(err instanceof WorkflowFailedError);
+        assert.match(String(err.cause?.message), /10\.99\.0\.0\/24.*pod range/);
+        return true;
+      });
+    });
+  });
+
+  it('continues as new when idle, carrying the spec, pod ranges and change log', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('can');
+    const handle = await env.client.workflow.start(clusterWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowIdFor(spec.name),
+      args: [{ spec, options: { continueAsNewAfterEvents: 40 } }],
+    });
+    const firstRun = handle.firstExecutionRunId;
+    await withWorker(env, {}, calls, async () => {
+      const runId = await eventually(async () => {
+        const d = await env.client.workflow.getHandle(workflowIdFor(spec.name)).describe();
+        return d.runId !== firstRun && d.status.name === 'RUNNING' ? d.runId : undefined;
+      }, 'a new run');
+      const st = await env.client.workflow.getHandle(workflowIdFor(spec.name), runId).query(statusQuery);
+      assert.equal(st.state, 'converged');
+      assert.equal(st.podAllocations['worker-1'], '10.244.2.0/24');
+      assert.equal(st.changes[0]?.via, 'start');
+      const before = callsOf(calls, 'preflight/checks').length;
+      const r = await env.client.workflow
+        .getHandle(workflowIdFor(spec.name))
+        .executeUpdate(applyUpdate, { args: [{ spec: withHost(spec, { name: 'worker-3', address: '192.168.56.33', roles: ['worker'] }) }] });
+      assert.equal(r.outcome, 'converged');
+      assert.equal(r.podAllocations['worker-3'], '10.244.4.0/24');
+      assert.equal(callsOf(calls, 'preflight/checks').length, before + 11);
+    });
+  });
+
+  it('brings up 100 workers within a history budget of 4 MB', async () => {
+    const calls: CallRecord[] = [];
+    let spec = seedSpec('hundred');
+    for (let i = 0; i < 100; i++) {
+      spec = withHost(spec, { name: `w${i}`, address: `192.168.57.${i + 1}`, roles: ['worker'] });
     }
-    assert.deepEqual(found, [workflowIdFor('order')]);
+    spec = { ...spec, networks: { ...spec.networks, infrastructure: '192.168.56.0/23' } };
+    const r = await withWorker(env, {}, calls, async () => (await applySpec(env.client, spec, { parallelism: 20 })).update.result());
+    assert.equal(r.outcome, 'converged');
+    assert.equal(Object.keys(r.podAllocations).length, 104);
+    const history = await env.client.workflow.getHandle(workflowIdFor(spec.name)).fetchHistory();
+    const bytes = temporal.api.history.v1.History.encode(history).finish().length;
+    process.stdout.write(`# 110-host bring-up: ${history.events!.length} events, ${(bytes / 1024).toFixed(0)} KiB of history\n`);
+    assert.ok(bytes < 4 * 1024 * 1024, `history is ${bytes} bytes`);
   });
 });

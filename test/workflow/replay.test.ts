@@ -1,6 +1,18 @@
-// Determinism guard: the current workflow code must replay a history recorded from an earlier version.
-// A change that would break running workflows (reordered activities, new commands without patching) fails here.
-import { it } from 'node:test';
+// Determinism guard: cluster workflows live for months, across upgrades of hardway. The current workflow code
+// must replay one recorded history of every released workflow shape; a change that would break running
+// workflows (reordered or renamed activities, new commands without `patched()`) fails here.
+//
+// Shapes kept (fixtures/):
+//   history-0.1-bringup.pb  hardway 0.1: one bring-up per run (replayed by workflows/legacy/bringup-v0.ts)
+//   history-0.2-entity.pb   hardway 0.2: the entity workflow (apply update, converge, wait)
+//
+// When a release changes the workflow's shape ON PURPOSE (behind `patched()`), keep the old fixtures and record
+// the new shape next to them:
+//   HARDWAY_RECORD_HISTORY=$PWD/test/workflow/fixtures/history-<version>-entity.pb \
+//     node --import tsx --test --test-name-pattern='seed order' test/workflow/cluster-workflow.test.ts
+// and add it to the list below. Never re-record an existing fixture to make this test pass: that hides
+// exactly the break it is here to catch.
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
@@ -8,8 +20,17 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { workflowsPath } from '../../worker.js';
 
-it('replays the recorded seed bring-up without nondeterminism', async () => {
-  const history = temporal.api.history.v1.History.decode(readFileSync(new URL('./fixtures/history-seed.pb', import.meta.url)));
-  assert.ok((history.events?.length ?? 0) > 50, 'the fixture holds a whole bring-up');
-  await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, 'cluster-order');
+const fixtures = [
+  { file: 'history-0.1-bringup.pb', workflowId: 'cluster-order' },
+  { file: 'history-0.2-entity.pb', workflowId: 'cluster-order' },
+];
+
+describe('replay of recorded histories', () => {
+  for (const f of fixtures) {
+    it(`replays ${f.file} without nondeterminism`, async () => {
+      const history = temporal.api.history.v1.History.decode(readFileSync(new URL(`./fixtures/${f.file}`, import.meta.url)));
+      assert.ok((history.events?.length ?? 0) > 50, 'the fixture holds a whole bring-up');
+      await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, f.workflowId);
+    });
+  }
 });

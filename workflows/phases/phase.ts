@@ -1,0 +1,35 @@
+// A bring-up phase as a value: its name, its title, the hosts it touches and its steps. Pure: the workflow's
+// runner (workflows/runner.ts) schedules the steps; `hardway up --dry-run` walks the same values.
+import type { ActivityInput, ActivityName } from '../../activities/types.js';
+import type { ClusterPlan } from '../../model/types.js';
+
+export interface Step<K extends ActivityName = ActivityName> {
+  /** The activity type, "<phase>/<step>"; with "/<host>" it is the activity id and the step's status name. */
+  activity: K;
+  /** Hosts the step runs for, in order (one entry for a cluster-wide step: the host it runs on). */
+  hosts(plan: ClusterPlan): string[];
+  /** The fragment of the plan the activity needs for one host: never the whole plan. */
+  input(plan: ClusterPlan, host: string): ActivityInput<K>;
+  /** "bounded" (default): at most the workflow's parallelism at once; "all": every host at once. */
+  fanOut?: 'bounded' | 'all';
+}
+
+/** Erases a step's activity type for the phase's list, keeping the input builder checked against it. */
+export type AnyStep = { [K in ActivityName]: Step<K> }[ActivityName];
+
+export interface Phase {
+  name: string;
+  title: string;
+  steps: AnyStep[];
+  /**
+   * For a phase added after a release: the `patched()` id it runs behind, e.g. "phase-controlplane". A converge
+   * that a workflow recorded before the phase existed replays without it; every converge after the upgrade runs
+   * it. Phases of the first entity release (0.2) have none. Keep the id forever (or until `deprecatePatch`).
+   */
+  since?: string;
+}
+
+/** Declares a step; the input builder's return type is checked against the activity's parameter. */
+export function step<K extends ActivityName>(s: Step<K>): Step<K> {
+  return s;
+}

@@ -1,0 +1,146 @@
+// Runs phases as values: every step of a phase for every host it targets, bounded fan-out, one status record per
+// step, and failures that stop the converge at the step instead of ending the workflow. Deterministic.
+import { isCancellation, patched, scheduleActivity, type ActivityOptions } from '@temporalio/workflow';
+import type { StepReport } from '../activities/types.js';
+import type { ClusterPlan } from '../model/types.js';
+import { digestOf } from './digest.js';
+import { failureDetails, failureMessage } from './failures.js';
+import type { AnyStep, Phase } from './phases/phase.js';
+import type { BlockedStep, ClusterStatus, PhaseStatus, StepStatus } from './status.js';
+
+/** Steps done in the converge that is in progress (name -> digest of the input they ran with). Plain JSON. */
+export interface ConvergeSession {
+  generation: number;
+  done: Record<string, string>;
+}
+
+export interface RunContext {
+  plan: ClusterPlan;
+  status: ClusterStatus;
+  session: ConvergeSession;
+  parallelism: number;
+  activityOptions: ActivityOptions;
+  /** Called when a phase starts (search attributes, UI details). */
+  onPhase(phase: PhaseStatus): void;
+}
+
+const now = () => new Date().toISOString();
+
+export const stepName = (activity: string, host: string): string => `${activity}/${host}`;
+
+/** Runs the phases in order. Returns the steps that failed for good (the converge stops at the first phase with
+ * a failure), or an empty list when every phase is done. */
+export async function runPhases(phases: readonly Phase[], ctx: RunContext): Promise<BlockedStep[]> {
+  for (const phase of phases) {
+    const ps = ctx.status.phases.find((p) => p.name === phase.name);
+    if (!ps) continue;
+    if (phase.since !== undefined && !patched(phase.since)) {
+      ps.state = 'not-built'; // replaying a converge recorded before this phase existed
+      continue;
+    }
+    ps.state = 'running';
+    ps.startedAt = now();
+    const started = Date.now();
+    ctx.status.currentPhase = phase.name;
+    ctx.onPhase(ps);
+    const blocked: BlockedStep[] = [];
+    for (const s of phase.steps) {
+      blocked.push(...(await runStepEverywhere(phase, s, ctx)));
+      if (blocked.length) break;
+    }
+    ps.endedAt = now();
+    ps.durationMs = Date.now() - started;
+    ps.state = blocked.length ? 'failed' : 'done';
+    if (blocked.length) return blocked;
+  }
+  ctx.status.currentPhase = undefined;
+  return [];
+}
+
+async function runStepEverywhere(phase: Phase, s: AnyStep, ctx: RunContext): Promise<BlockedStep[]> {
+  let hosts: string[];
+  try {
+    hosts = s.hosts(ctx.plan);
+  } catch (err) {
+    return [{ step: stepName(s.activity, '*'), host: '*', error: failureMessage(err) }];
+  }
+  const limit = s.fanOut === 'all' ? hosts.length : ctx.parallelism;
+  const blocked: BlockedStep[] = [];
+  let next = 0;
+  // Lanes take hosts in order; after a failure no new host starts, the running ones finish.
+  const lane = async (): Promise<void> => {
+    while (next < hosts.length && !blocked.length) {
+      const b = await runOne(phase, s, hosts[next++]!, ctx);
+      if (b) blocked.push(b);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, hosts.length)) }, lane));
+  return blocked;
+}
+
+function record(ctx: RunContext, name: string, phase: string, host: string): StepStatus {
+  let r = ctx.status.steps.find((x) => x.name === name);
+  if (!r) {
+    r = { name, phase, host, state: 'pending', attempts: 0 };
+    ctx.status.steps.push(r);
+  }
+  return r;
+}
+
+async function runOne(phase: Phase, s: AnyStep, host: string, ctx: RunContext): Promise<BlockedStep | undefined> {
+  const name = stepName(s.activity, host);
+  const r = record(ctx, name, phase.name, host);
+  let input: unknown;
+  try {
+    input = s.input(ctx.plan, host);
+  } catch (err) {
+    // A plan inconsistency: retrying cannot help, and it must not end the workflow either.
+    r.state = 'failed';
+    r.lastError = failureMessage(err);
+    return { step: name, host, error: r.lastError };
+  }
+  const digest = digestOf(input);
+  if (ctx.session.done[name] === digest) {
+    r.state = 'done';
+    r.reused = true;
+    return undefined;
+  }
+  const earlier = r.changed ?? [];
+  r.state = 'running';
+  r.reused = undefined;
+  r.attempts += 1;
+  r.lastError = undefined;
+  r.startedAt = now();
+  r.endedAt = undefined;
+  const started = Date.now();
+  try {
+    const report = await scheduleActivity<StepReport>(s.activity, [input], {
+      ...ctx.activityOptions,
+      activityId: name,
+      summary: name,
+    });
+    r.state = 'done';
+    r.attempts = r.attempts - 1 + report.attempt;
+    r.changed = union(earlier, report.changed);
+    if (report.notes.length) r.notes = report.notes;
+    ctx.status.changedCount += report.changed.length;
+    ctx.session.done[name] = digest;
+    return undefined;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const d = failureDetails(err);
+    r.state = 'failed';
+    r.lastError = failureMessage(err);
+    if (d.attempt) r.attempts = r.attempts - 1 + d.attempt;
+    r.changed = union(earlier, d.changed ?? []);
+    ctx.status.changedCount += (d.changed ?? []).length;
+    return { step: name, host, error: r.lastError };
+  } finally {
+    r.endedAt = now();
+    r.durationMs = Date.now() - started;
+  }
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
