@@ -15,11 +15,24 @@ describe('hardway CLI', () => {
   it('describes every command', () => {
     const r = hardway('--help');
     assert.equal(r.status, 0);
-    for (const c of ['plan', 'up', 'status', 'worker', 'server', 'lab', 'demo']) assert.match(r.stdout, new RegExp(`^\\s+${c}\\b`, 'm'));
+    for (const c of ['plan', 'up', 'status', 'retry', 'worker', 'server', 'lab', 'demo']) assert.match(r.stdout, new RegExp(`^\\s+${c}\\b`, 'm'));
     const up = hardway('up', '--help');
-    for (const o of ['--file', '--wait', '--worker', '--address', '--namespace', '--tls']) assert.ok(up.stdout.includes(o), `up --help lacks ${o}`);
+    for (const o of ['--file', '--wait', '--worker', '--address', '--namespace', '--tls'])
+      assert.ok(up.stdout.includes(o), `up --help lacks ${o}`);
     const lab = hardway('lab', '--help');
     for (const c of ['up', 'down', 'status', 'exec']) assert.match(lab.stdout, new RegExp(`^\\s+${c}\\b`, 'm'));
+  });
+
+  it('lists every command in --help, and every command answers --help with exit code 0', () => {
+    const commands = ['plan', 'up', 'status', 'retry', 'worker', 'server', 'lab', 'demo'];
+    const top = hardway('--help');
+    assert.equal(top.status, 0, top.stderr);
+    for (const c of commands) assert.match(top.stdout, new RegExp(`^\\s+${c}\\b`, 'm'), `hardway --help lacks ${c}`);
+    for (const args of [...commands.map((c) => [c]), ...['up', 'down', 'status', 'exec'].map((c) => ['lab', c])]) {
+      const r = hardway(...args, '--help');
+      assert.equal(r.status, 0, `hardway ${args.join(' ')} --help exited ${r.status}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^Usage: hardway ${args.join(' ')}\\b`), `hardway ${args.join(' ')} --help printed no usage`);
+    }
   });
 
   it('prints the plan of the seed, and all of it as JSON', () => {
@@ -32,10 +45,22 @@ describe('hardway CLI', () => {
     assert.equal(json.networks.clusterDns, '10.32.0.10');
   });
 
+  it('prints the checked file as the input of the apply signal, as the user wrote it', () => {
+    const r = hardway('plan', '-f', fileURLToPath(new URL('../../examples/seed-cluster.yaml', import.meta.url)), '--apply-input');
+    assert.equal(r.status, 0, r.stderr);
+    const input = JSON.parse(r.stdout) as { spec: { name: string; hosts: unknown[]; parsed?: unknown } };
+    assert.equal(input.spec.name, 'hardway');
+    assert.equal(input.spec.hosts.length, 10);
+    assert.equal(input.spec.parsed, undefined, 'derived fields stay out of the request');
+  });
+
   it('rejects a bad cluster file with exit code 2 and every problem', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hardway-cli-'));
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, 'name: bad\nhosts:\n  - name: ca\n    address: 192.168.56.10\n    roles: [ca]\n    rols: [etcd]\nnetworks:\n  pods: 10.32.0.0/16\n');
+    writeFileSync(
+      file,
+      'name: bad\nhosts:\n  - name: ca\n    address: 192.168.56.10\n    roles: [ca]\n    rols: [etcd]\nnetworks:\n  pods: 10.32.0.0/16\n',
+    );
     const r = hardway('plan', '-f', file);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /nothing was changed/);

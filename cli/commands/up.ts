@@ -1,0 +1,102 @@
+// hardway up: apply a cluster file to its cluster's workflow, starting the workflow when there is none
+// (update-with-start). The action, upAction, is also what `demo` runs.
+import type { Command } from 'commander';
+import { temporalOptions, connectClient, type TemporalFlags } from '../../temporal/connection.js';
+import { embeddedWorker, err, out } from '../io.js';
+import { loadSpec } from '../load-spec.js';
+import { temporalFlags } from '../options.js';
+
+export type UpFlags = TemporalFlags & {
+  file: string;
+  wait?: boolean;
+  worker?: boolean;
+  identity?: string;
+  parallelism?: number;
+  dryRun?: boolean;
+};
+
+export function upCommand(program: Command): void {
+  temporalFlags(
+    program
+      .command('up')
+      .description(
+        "apply a cluster file: start the cluster's workflow (id cluster-<name>), or hand the file to the one that runs; " +
+          'it converges every host to the file',
+      )
+      .requiredOption('-f, --file <cluster.yaml>', 'the cluster file')
+      .option('--wait', 'follow the converge until it has finished or blocked, and print the final status')
+      .option('--worker', 'also run a worker in this process for the duration (implies --wait)')
+      .option('--identity <file>', "SSH private key for the embedded worker; overrides the cluster file's ssh.identityFile")
+      .option('--parallelism <n>', 'per-host steps of one phase running at once', (v) => Number(v), 5)
+      .option('--dry-run', 'list what would change on each host, reading the hosts over SSH and changing nothing (no workflow)'),
+  ).action(upAction);
+}
+
+export async function upAction(o: UpFlags): Promise<void> {
+  if (o.dryRun) return dryRunAction(o);
+  const spec = loadSpec(o.file);
+  const topts = temporalOptions(o);
+  const client = await connectClient(topts);
+  const { applySpec, followToEnd } = await import('../cluster-ops.js');
+  const stopWorker = o.worker ? await embeddedWorker(topts, o.identity) : undefined;
+  try {
+    const slow = setTimeout(() => err('waiting for a worker on task queue "hardway" to take the request (hardway worker)'), 5000);
+    const req = await applySpec(client, spec, { parallelism: o.parallelism }).finally(() => clearTimeout(slow));
+    out(`cluster ${spec.name}: the workflow ${req.handle.workflowId} accepted ${o.file}`);
+    out(`Temporal UI: http://localhost:8233/namespaces/${topts.namespace}/workflows/${req.handle.workflowId}`);
+    if (!o.wait && !o.worker) {
+      out(`follow it with: hardway status ${spec.name}`);
+      return;
+    }
+    await followToEnd(req, out);
+  } finally {
+    await stopWorker?.();
+    await client.connection.close();
+  }
+}
+
+/**
+ * The same phases, steps, inputs and activity code as the workflow, run from this process on shells that read
+ * the hosts and record changes instead of making them. Pod ranges come from the running cluster when it answers.
+ */
+async function dryRunAction(o: UpFlags): Promise<void> {
+  const spec = loadSpec(o.file);
+  const [{ plan }, { PHASES }, { dryRun }, { createActivities, dryRunShells, sshShells }, { SshPool }] = await Promise.all([
+    import('../../model/plan.js'),
+    import('../../workflows/phases/index.js'),
+    import('../dry-run.js'),
+    import('../../activities/index.js'),
+    import('../../remote/pool.js'),
+  ]);
+  const allocations = await runningAllocations(o, spec.name);
+  err(
+    allocations
+      ? `pod ranges: as the running cluster ${spec.name} has them`
+      : `pod ranges: as a new cluster would get them (no running cluster ${spec.name} answered)`,
+  );
+  const pool = new SshPool();
+  try {
+    const shells = dryRunShells(sshShells(pool, { identityFile: o.identity }));
+    const report = await dryRun(plan(spec, allocations), PHASES, shells, createActivities(shells), out);
+    process.exitCode = report.failing ? 1 : 0;
+  } finally {
+    await pool.close();
+  }
+}
+
+async function runningAllocations(o: UpFlags, cluster: string): Promise<Record<string, string> | undefined> {
+  const { workflowIdFor } = await import('../../temporal/constants.js');
+  const { statusQuery } = await import('../../workflows/status.js');
+  const within = <T>(p: Promise<T>, ms: number) =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+  let client: Awaited<ReturnType<typeof connectClient>> | undefined;
+  try {
+    client = await within(connectClient(temporalOptions(o)), 3000);
+    const st = await within(client.workflow.getHandle(workflowIdFor(cluster)).query(statusQuery), 5000);
+    return st.podAllocations;
+  } catch {
+    return undefined;
+  } finally {
+    await client?.connection.close().catch(() => undefined);
+  }
+}
