@@ -68,13 +68,16 @@ export async function installRelease(
   // a re-run costs one command.
   const stamp = `/var/lib/hardway/releases/${release.component}`;
   if (src.source === 'mirror' && !src.mirror) throw new ConfigurationError('binaries.mirror is required when binaries.source is mirror');
-  const base = src.source === 'mirror' ? `${src.mirror!.replace(/\/+$/, '')}/${release.component}/${release.version}` : release.officialBase;
+  const base =
+    src.source === 'mirror' ? `${src.mirror!.replace(/\/+$/, '')}/${release.component}/${release.version}` : release.officialBase;
   const { stdout: archOut } = await sh.exec('uname -m');
   const arch = goArch(archOut.trim());
   const archive = release.archive(arch);
   const want = `${release.version} ${arch}`;
   const have = (await sh.readFile(stamp))?.toString().trim();
-  const present = await sh.exec(release.binaries.map((b) => `test -x ${shellQuote(`${binDir}/${b}`)}`).join(' && '), { allowExitCodes: [0, 1] });
+  const present = await sh.exec(release.binaries.map((b) => `test -x ${shellQuote(`${binDir}/${b}`)}`).join(' && '), {
+    allowExitCodes: [0, 1],
+  });
   if (have === want && present.code === 0) return;
   ctx.progress(`downloading ${archive}`);
   const tmp = `/var/tmp/hardway-${release.component}-${release.version}`;
@@ -87,11 +90,15 @@ export async function installRelease(
     `grep -E ${q(`[ *]${archive}$`)} SHA256SUMS | sha256sum -c -`,
     `tar -xzf ${q(archive)}`,
     ...release.binaries.map(
-      (b) => `install -o root -g root -m 0755 ${q(`${release.archiveDir(arch)}/${b}`)} ${q(`${binDir}/${b}.hardway-new`)} && mv -f ${q(`${binDir}/${b}.hardway-new`)} ${q(`${binDir}/${b}`)}`,
+      (b) =>
+        `install -o root -g root -m 0755 ${q(`${release.archiveDir(arch)}/${b}`)} ${q(`${binDir}/${b}.hardway-new`)} && mv -f ${q(`${binDir}/${b}.hardway-new`)} ${q(`${binDir}/${b}`)}`,
     ),
     `mkdir -p /var/lib/hardway/releases && echo ${q(want)} > ${q(stamp)}`,
     `cd / && rm -rf ${q(tmp)}`,
   ].join('\n');
-  await sh.change(script, { timeoutMs: 10 * 60_000, summary: `install ${release.component} ${release.version} (${arch}) into ${binDir} from ${base}` });
+  await sh.change(script, {
+    timeoutMs: 10 * 60_000,
+    summary: `install ${release.component} ${release.version} (${arch}) into ${binDir} from ${base}`,
+  });
   ctx.changed(...release.binaries.map((b) => `${binDir}/${b}`));
 }

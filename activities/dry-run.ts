@@ -74,7 +74,9 @@ export function dryRunShells(real: HostShells): DryRunShells {
       putFile: async (path: string, content: string | Buffer, opts: FileOptions) => {
         const action: FileAction = writtenOn(host).has(path) ? 'updated' : await sh.checkFile(path, content, opts);
         if (action === 'unchanged') return { changed: false };
-        record(`${FILE_ACTION[action]} ${path}${action === 'metadata' ? ` (${opts.owner ?? 'root'}:${opts.group ?? 'root'} ${opts.mode})` : ` (${opts.mode})`}`);
+        record(
+          `${FILE_ACTION[action]} ${path}${action === 'metadata' ? ` (${opts.owner ?? 'root'}:${opts.group ?? 'root'} ${opts.mode})` : ` (${opts.mode})`}`,
+        );
         if (action !== 'metadata') writtenOn(host).add(path);
         return { changed: true };
       },

@@ -22,7 +22,13 @@ export function hostsFileActivity(shells: HostShells) {
         allowExitCodes: [0, 2],
         reads: [HOSTS_FILE],
       });
-      const resolved = new Map(stdout.trim().split('\n').map((l) => l.split(' ')).map(([a, n]) => [n, a] as const));
+      const resolved = new Map(
+        stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' '))
+          .map(([a, n]) => [n, a] as const),
+      );
       const wrong = input.hosts.filter((h) => resolved.get(h.name) !== h.address);
       if (wrong.length) {
         throw new NotReady(

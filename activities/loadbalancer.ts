@@ -37,7 +37,9 @@ export function loadBalancerActivity(shells: HostShells) {
           await sh.change(`rm -f ${q(candidate)}`);
           throw new ConfigurationError(`haproxy rejects the rendered configuration: ${check.stderr.trim() || check.stdout.trim()}`);
         }
-        await sh.change(`mv -f ${q(candidate)} ${q(HAPROXY_CONFIG_PATH)}`, { summary: `replace ${HAPROXY_CONFIG_PATH} (checked with haproxy -c)` });
+        await sh.change(`mv -f ${q(candidate)} ${q(HAPROXY_CONFIG_PATH)}`, {
+          summary: `replace ${HAPROXY_CONFIG_PATH} (checked with haproxy -c)`,
+        });
         ctx.changed(HAPROXY_CONFIG_PATH);
       }
       await ensureService(sh, { name: 'haproxy', inputsDigest: createHash('sha256').update(config).digest('hex') }, ctx);

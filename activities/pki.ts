@@ -1,7 +1,15 @@
 // pki: the CA on the CA host, and every certificate of the catalogue on the hosts the plan names.
 // The CA private key is read from the CA host into this worker's memory for signing and goes nowhere else:
 // not into a Temporal payload, a log line or the worker's disk.
-import { certificateMatchesPlan, createCA, generateServiceAccountKeyPair, issueCertificate, keyMatchesCertificate, publicKeyMatchesPrivateKey, type ServiceAccountKeyPair } from '../pki/index.js';
+import {
+  certificateMatchesPlan,
+  createCA,
+  generateServiceAccountKeyPair,
+  issueCertificate,
+  keyMatchesCertificate,
+  publicKeyMatchesPrivateKey,
+  type ServiceAccountKeyPair,
+} from '../pki/index.js';
 import { placementFor } from '../render/placements.js';
 import { ConfigurationError, NotReady } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
@@ -118,7 +126,9 @@ async function serviceAccountKeys(
   const use = pair ?? (await generateServiceAccountKeyPair());
   for (const { target, at } of sa.holders) {
     const sh = shells.shell(target);
-    if ((await sh.putFile(at.keyPath, use.privateKeyPem, { mode: KEY_MODE, ...OWNER })).changed) ctx.changed(`${target.name}:${at.keyPath}`);
-    if ((await sh.putFile(at.certPath, use.publicKeyPem, { mode: CERT_MODE, ...OWNER })).changed) ctx.changed(`${target.name}:${at.certPath}`);
+    if ((await sh.putFile(at.keyPath, use.privateKeyPem, { mode: KEY_MODE, ...OWNER })).changed)
+      ctx.changed(`${target.name}:${at.keyPath}`);
+    if ((await sh.putFile(at.certPath, use.publicKeyPem, { mode: CERT_MODE, ...OWNER })).changed)
+      ctx.changed(`${target.name}:${at.certPath}`);
   }
 }

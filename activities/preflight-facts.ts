@@ -10,8 +10,22 @@ export const PROBE_SCRIPT = [
   'echo "@@addr"; ip -o -4 addr show',
   'echo "@@route"; ip -4 route show default',
   `echo "@@commands"; for c in ${[
-    'sh', 'ip', 'sha256sum', 'stat', 'mv', 'mkdir', 'chmod', 'chown', 'cat', 'tar', 'systemctl', 'curl', 'haproxy',
-    'apt-get', 'dnf', 'yum',
+    'sh',
+    'ip',
+    'sha256sum',
+    'stat',
+    'mv',
+    'mkdir',
+    'chmod',
+    'chown',
+    'cat',
+    'tar',
+    'systemctl',
+    'curl',
+    'haproxy',
+    'apt-get',
+    'dnf',
+    'yum',
   ].join(' ')}; do command -v "$c" >/dev/null 2>&1 && echo "$c"; done`,
   'true',
 ].join('; ');
@@ -111,7 +125,10 @@ export function evaluateProbe(host: ProbedHost, out: string): PreflightFindings 
 
   let addressMissing: string | undefined;
   if (!infra) {
-    const seen = addrs.filter((a) => a.name !== 'lo').map((a) => `${a.name} ${a.address}/${a.prefix}`).join(', ');
+    const seen = addrs
+      .filter((a) => a.name !== 'lo')
+      .map((a) => `${a.name} ${a.address}/${a.prefix}`)
+      .join(', ');
     addressMissing =
       `the planned address ${host.address} is not on any interface of ${host.name} (it has: ${seen || 'none'}). ` +
       `Fix hosts[].address of ${host.name} in the cluster file to the address of its infrastructure NIC.`;

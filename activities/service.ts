@@ -30,7 +30,11 @@ export function pendingRestart(changes: readonly string[], name: string, trigger
   return triggers.filter((t) => changes.lastIndexOf(t) > lastStart);
 }
 
-export async function ensureService(sh: HostShell, s: ServiceSpec, ctx: Pick<StepContext, 'changed' | 'changes'>): Promise<{ restarted: boolean }> {
+export async function ensureService(
+  sh: HostShell,
+  s: ServiceSpec,
+  ctx: Pick<StepContext, 'changed' | 'changes'>,
+): Promise<{ restarted: boolean }> {
   if (s.unitPath && s.unit) {
     if ((await sh.putFile(s.unitPath, s.unit, { mode: '0644', owner: 'root', group: 'root' })).changed) ctx.changed(s.unitPath);
   }

@@ -51,7 +51,8 @@ export async function runStep<R extends StepReport>(
   const earlier = changesInHeartbeat(activity?.info.heartbeatDetails);
   const mine: string[] = [];
   const changes = () => mergeChanges(earlier, mine);
-  const beat = (note?: string) => activity?.heartbeat({ changed: changes(), ...(note !== undefined ? { note } : {}) } satisfies StepHeartbeat);
+  const beat = (note?: string) =>
+    activity?.heartbeat({ changed: changes(), ...(note !== undefined ? { note } : {}) } satisfies StepHeartbeat);
   const ctx: StepContext = {
     attempt,
     earlier,

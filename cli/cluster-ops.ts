@@ -1,6 +1,12 @@
 // The cluster commands that talk to Temporal: apply a spec (update-with-start), retry, and status.
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client, type WorkflowHandle, type WorkflowUpdateHandle } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowUpdateHandle,
+} from '@temporalio/client';
 import type { ClusterSpec } from '../model/types.js';
 import { TASK_QUEUE, workflowIdFor } from '../temporal/constants.js';
 import type { clusterWorkflow } from '../workflows/cluster.js';
@@ -84,7 +90,11 @@ export async function clusterStatus(handle: ClusterHandle): Promise<ClusterStatu
 }
 
 /** Prints each step as it starts, retries and ends, until the request's converge has finished or blocked. */
-export async function follow(req: Request, print: (line: string) => void, pollMs = 1000): Promise<{ result: ConvergeResult; status: ClusterStatus }> {
+export async function follow(
+  req: Request,
+  print: (line: string) => void,
+  pollMs = 1000,
+): Promise<{ result: ConvergeResult; status: ClusterStatus }> {
   const seen = new Map<string, string>();
   const t0 = Date.now();
   const report = (st: ClusterStatus) => {

@@ -67,7 +67,15 @@ export async function dryRun(
     for (const step of phase.steps) {
       for (const host of step.hosts(plan)) {
         const changedBefore = shells.recorded.length > 0;
-        const r: DryRunStep = { phase: phase.name, activity: step.activity, host, outcome: 'unchanged', changes: [], reported: [], notes: [] };
+        const r: DryRunStep = {
+          phase: phase.name,
+          activity: step.activity,
+          host,
+          outcome: 'unchanged',
+          changes: [],
+          reported: [],
+          notes: [],
+        };
         try {
           const run = activities[step.activity] as (input: unknown) => Promise<StepReport>;
           const report = await run(step.input(plan, host));

@@ -12,7 +12,9 @@ export function formatDuration(ms?: number): string {
 export function formatStatus(st: ClusterStatus): string {
   const out: string[] = [];
   const gen = st.convergingGeneration ?? st.generation;
-  out.push(`cluster ${st.cluster}: ${st.state}${st.currentPhase && st.state === 'converging' ? ` (phase ${st.currentPhase})` : ''}, generation ${gen}`);
+  out.push(
+    `cluster ${st.cluster}: ${st.state}${st.currentPhase && st.state === 'converging' ? ` (phase ${st.currentPhase})` : ''}, generation ${gen}`,
+  );
   for (const b of st.blocked ?? []) out.push(`blocked at ${b.step}: ${b.error}`);
   if (st.blocked?.length) out.push(`fix the cause, then: hardway retry ${st.cluster}   (or apply a corrected file: hardway up -f FILE)`);
   if (st.phases.length) {
@@ -28,7 +30,12 @@ export function formatStatus(st: ClusterStatus): string {
       wordWrap: true,
     });
     for (const s of st.steps) {
-      const detail = s.state === 'failed' || s.lastError ? (s.lastError ?? '') : s.reused ? 'done earlier, not run again' : (s.changed ?? []).join(', ') || 'no change';
+      const detail =
+        s.state === 'failed' || s.lastError
+          ? (s.lastError ?? '')
+          : s.reused
+            ? 'done earlier, not run again'
+            : (s.changed ?? []).join(', ') || 'no change';
       steps.push([s.name, s.state, String(s.attempts), formatDuration(s.durationMs), detail]);
     }
     out.push(steps.toString());

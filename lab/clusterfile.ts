@@ -23,7 +23,8 @@ export function labNetwork(spec: ClusterSpec): LabNetwork {
   const seen = new Map<string, string>();
   for (const h of spec.hosts) {
     const ip = parseIp(h.address);
-    if (!contains(net, ip)) throw new Error(`lab: host ${h.name} address ${h.address} is outside the infrastructure network ${formatCidr(net)}`);
+    if (!contains(net, ip))
+      throw new Error(`lab: host ${h.name} address ${h.address} is outside the infrastructure network ${formatCidr(net)}`);
     if (h.address === gateway) throw new Error(`lab: host ${h.name} has address ${gateway}, which the lab bridge (the machine) uses`);
     const other = seen.get(h.address);
     if (other) throw new Error(`lab: hosts ${other} and ${h.name} share address ${h.address}`);

@@ -60,7 +60,10 @@ export async function bridgeFirewallRules(bridge: string): Promise<string[][]> {
     return []; // br_netfilter not loaded: bridged traffic does not see iptables
   }
   if (callIptables !== '1') return [];
-  const usable = await run(['iptables', '-S', 'FORWARD']).then((r) => r.code === 0, () => false);
+  const usable = await run(['iptables', '-S', 'FORWARD']).then(
+    (r) => r.code === 0,
+    () => false,
+  );
   if (!usable) return []; // no iptables command: nothing can filter the bridge from here
   return [['FORWARD', '-i', bridge, '-o', bridge, '-m', 'comment', '--comment', 'hardway lab', '-j', 'ACCEPT']];
 }
@@ -73,7 +76,11 @@ export async function ensureIptablesRule(rule: string[]): Promise<void> {
 }
 
 export async function deleteIptablesRule(rule: string[]): Promise<void> {
-  const present = () => run(['iptables', '-C', ...rule]).then((r) => r.code === 0, () => false);
+  const present = () =>
+    run(['iptables', '-C', ...rule]).then(
+      (r) => r.code === 0,
+      () => false,
+    );
   while (await present()) await runOk(['iptables', '-D', ...rule]);
 }
 
@@ -102,7 +109,8 @@ export async function ensureHostLinks(s: LabState, h: LabHostState): Promise<voi
   }
   await runOk(['ip', 'link', 'set', 'dev', h.veth, 'master', s.bridge.name]);
   await runOk(['ip', 'link', 'set', 'dev', h.veth, 'up']);
-  if (!(await hasAddress('eth1', h.address, s.bridge.prefix, ns))) await inNs(['addr', 'add', `${h.address}/${s.bridge.prefix}`, 'dev', 'eth1']);
+  if (!(await hasAddress('eth1', h.address, s.bridge.prefix, ns)))
+    await inNs(['addr', 'add', `${h.address}/${s.bridge.prefix}`, 'dev', 'eth1']);
   await inNs(['link', 'set', 'dev', 'eth1', 'up']);
 
   // Default route via the NAT NIC, as on a Vagrant box.

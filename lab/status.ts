@@ -20,7 +20,9 @@ export async function labStatus(dir: string): Promise<LabHostStatus[]> {
   const out: LabHostStatus[] = [];
   for (const h of state.hosts) {
     const pid = await sshdPid(h);
-    out.push(pid === undefined ? { name: h.name, address: h.address, sshd: 'down' } : { name: h.name, address: h.address, sshd: 'up', pid });
+    out.push(
+      pid === undefined ? { name: h.name, address: h.address, sshd: 'down' } : { name: h.name, address: h.address, sshd: 'up', pid },
+    );
   }
   return out;
 }

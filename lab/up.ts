@@ -40,10 +40,18 @@ async function checkTools(): Promise<void> {
     }
   }
   for (const t of ['ip', 'mount', 'umount', 'hostname', 'cp']) {
-    if (!(await Promise.any(['/usr/sbin', '/usr/bin', '/sbin', '/bin'].map((d) => access(`${d}/${t}`, constants.X_OK))).then(() => true, () => false))) missing.push(t);
+    if (
+      !(await Promise.any(['/usr/sbin', '/usr/bin', '/sbin', '/bin'].map((d) => access(`${d}/${t}`, constants.X_OK))).then(
+        () => true,
+        () => false,
+      ))
+    )
+      missing.push(t);
   }
   if (missing.length) {
-    throw new Error(`lab: missing ${missing.join(', ')}; run scripts/setup.sh (it installs openssh-server, iproute2, python3 and unpacks systemctl into the cache). Nothing was created.`);
+    throw new Error(
+      `lab: missing ${missing.join(', ')}; run scripts/setup.sh (it installs openssh-server, iproute2, python3 and unpacks systemctl into the cache). Nothing was created.`,
+    );
   }
 }
 
@@ -110,15 +118,21 @@ export async function labUp(o: LabUpOptions): Promise<LabState> {
   // Refuse to adopt kernel objects that this DIR's state does not record (another lab, or something else).
   for (const h of want.hosts) {
     if (!ours(h.netns) && (await netnsExists(h.netns))) {
-      throw new Error(`lab: network namespace ${h.netns} already exists but ${files.state} does not record it (another lab with cluster name ${want.cluster}?). Remove that lab, or \`ip netns delete ${h.netns}\` if it is a leftover.`);
+      throw new Error(
+        `lab: network namespace ${h.netns} already exists but ${files.state} does not record it (another lab with cluster name ${want.cluster}?). Remove that lab, or \`ip netns delete ${h.netns}\` if it is a leftover.`,
+      );
     }
   }
   if (!prior && (await linkExists(want.bridge.name))) {
-    throw new Error(`lab: bridge ${want.bridge.name} already exists but ${files.state} does not record it (another lab with cluster name ${want.cluster}?).`);
+    throw new Error(
+      `lab: bridge ${want.bridge.name} already exists but ${files.state} does not record it (another lab with cluster name ${want.cluster}?).`,
+    );
   }
   const holder = await interfaceHolding(want.bridge.address);
   if (holder && holder !== want.bridge.name) {
-    throw new Error(`lab: ${want.bridge.address} (first address of ${want.network}) is already on interface ${holder}; choose another infrastructure network.`);
+    throw new Error(
+      `lab: ${want.bridge.address} (first address of ${want.network}) is already on interface ${holder}; choose another infrastructure network.`,
+    );
   }
 
   // Record everything before creating it.
@@ -137,7 +151,9 @@ export async function labUp(o: LabUpOptions): Promise<LabState> {
   for (const rule of recorded.iptables) await ensureIptablesRule(rule);
 
   const results = await Promise.allSettled(recorded.hosts.map((h) => upHost(recorded, h, clientKey, files.nsDir, log)));
-  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${recorded.hosts[i]!.name}: ${(r.reason as Error).message ?? String(r.reason)}`] : []));
+  const failed = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [`${recorded.hosts[i]!.name}: ${(r.reason as Error).message ?? String(r.reason)}`] : [],
+  );
   if (failed.length) throw new Error(`lab up failed (run it again to repair, or \`lab down\`):\n${failed.join('\n')}`);
 
   const entries = [];

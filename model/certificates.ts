@@ -107,8 +107,20 @@ export function buildCertificates(input: CertificateInput): PlannedCertificate[]
 
   for (const m of etcd) {
     const sans = { dnsNames: uniq([m.name, 'localhost']), ipAddresses: uniq([m.address, '127.0.0.1']) };
-    leaf({ id: `etcd-server-${m.name}`, commonName: m.name, ...sans, usages: SERVER_CLIENT, placements: [place(m.name, ETCD_PKI_DIR, 'server', ETCD_CA)] });
-    leaf({ id: `etcd-peer-${m.name}`, commonName: m.name, ...sans, usages: SERVER_CLIENT, placements: [place(m.name, ETCD_PKI_DIR, 'peer', ETCD_CA)] });
+    leaf({
+      id: `etcd-server-${m.name}`,
+      commonName: m.name,
+      ...sans,
+      usages: SERVER_CLIENT,
+      placements: [place(m.name, ETCD_PKI_DIR, 'server', ETCD_CA)],
+    });
+    leaf({
+      id: `etcd-peer-${m.name}`,
+      commonName: m.name,
+      ...sans,
+      usages: SERVER_CLIENT,
+      placements: [place(m.name, ETCD_PKI_DIR, 'peer', ETCD_CA)],
+    });
   }
   leaf({
     id: 'etcd-healthcheck-client',

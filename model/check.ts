@@ -40,7 +40,18 @@ export type CheckResult = { ok: true; spec: ValidSpec; warnings: Problem[] } | {
  */
 export function checkSpec(spec: ClusterSpec): CheckResult {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
-    return { ok: false, problems: [{ severity: 'error', path: '', message: 'the cluster spec is not a mapping of fields (name, hosts, networks, ...)', fix: 'send the spec that parseClusterFile returned', code: 'not-a-mapping' }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          severity: 'error',
+          path: '',
+          message: 'the cluster spec is not a mapping of fields (name, hosts, networks, ...)',
+          fix: 'send the spec that parseClusterFile returned',
+          code: 'not-a-mapping',
+        },
+      ],
+    };
   }
   try {
     const view = looseView(spec);
@@ -68,5 +79,11 @@ function parsedNetworks(spec: ClusterSpec, view: LooseSpec): ParsedNetworks | un
 }
 
 function internalProblem(what: string): Problem {
-  return { severity: 'error', path: '', message: `internal error while validating: ${excerpt(what)}`, fix: 'report this as a bug in hardway, with the cluster file', code: 'internal' };
+  return {
+    severity: 'error',
+    path: '',
+    message: `internal error while validating: ${excerpt(what)}`,
+    fix: 'report this as a bug in hardway, with the cluster file',
+    code: 'internal',
+  };
 }

@@ -46,7 +46,10 @@ export function tryParseIPv4(text: string): IPv4Result {
       return { ok: false, error: `${quote(text)} is not an IPv4 address: ${quote(part)} is not a decimal number` };
     }
     if (part.length > 1 && part.startsWith('0')) {
-      return { ok: false, error: `${quote(text)} is not an IPv4 address: ${quote(part)} has a leading zero (ambiguous: octal or decimal?)` };
+      return {
+        ok: false,
+        error: `${quote(text)} is not an IPv4 address: ${quote(part)} has a leading zero (ambiguous: octal or decimal?)`,
+      };
     }
     const n = Number(part);
     if (n > 255) return { ok: false, error: `${quote(text)} is not an IPv4 address: ${quote(part).slice(1, -1)} is greater than 255` };
@@ -144,7 +147,7 @@ export function lastAddress(c: Cidr | string): number {
 export function cidrContains(c: Cidr | string, address: number | string): boolean {
   const cidr = toCidr(c);
   const a = toAddr(address);
-  return ((a & prefixMask(cidr.prefix)) >>> 0) === cidr.network;
+  return (a & prefixMask(cidr.prefix)) >>> 0 === cidr.network;
 }
 
 /** Whether `inner` lies entirely inside `outer`. */

@@ -99,10 +99,7 @@ export class HostKeyMismatch extends RemoteError {
   readonly expected: string[];
   readonly presented: string;
   readonly keyType: string;
-  constructor(
-    host: string,
-    details: { expected: string[]; presented: string; keyType: string; source: string; revoked?: boolean },
-  ) {
+  constructor(host: string, details: { expected: string[]; presented: string; keyType: string; source: string; revoked?: boolean }) {
     const exp = details.expected.length ? details.expected.join(', ') : '(none)';
     super(
       host,
@@ -200,10 +197,7 @@ export class CommandFailed extends RemoteError {
   readonly signal: string | undefined;
   readonly stderrTail: string;
   readonly stdoutTail: string;
-  constructor(
-    host: string,
-    details: { command: string; exitCode: number; signal?: string; stderr: string; stdout: string },
-  ) {
+  constructor(host: string, details: { command: string; exitCode: number; signal?: string; stderr: string; stdout: string }) {
     const stderrTail = tail(details.stderr);
     const stdoutTail = tail(details.stdout);
     const how = details.signal ? `was killed by signal ${details.signal}` : `exited with code ${details.exitCode}`;

@@ -25,7 +25,11 @@ export function dnsLabelError(value: string, what: string): FieldError | undefin
     .slice(0, 63)
     .replace(/-+$/g, '');
   if (value.length > 63) {
-    return { message: `${what} ${quote(value)} is ${value.length} characters long; at most 63 are allowed (RFC 1123 label)`, fix: `shorten it, e.g. "${suggestion}"`, rule: 'invalid-name' };
+    return {
+      message: `${what} ${quote(value)} is ${value.length} characters long; at most 63 are allowed (RFC 1123 label)`,
+      fix: `shorten it, e.g. "${suggestion}"`,
+      rule: 'invalid-name',
+    };
   }
   return {
     message: `${what} ${quote(value)} is not a valid RFC 1123 label: only lowercase letters, digits and "-", starting and ending with a letter or digit`,
@@ -72,7 +76,11 @@ export function suggestVersion(text: string): string | undefined {
 export function versionError(example: string) {
   return (value: string): FieldError | undefined => {
     if (RELEASE_TAG_RE.test(value)) return undefined;
-    return { message: `version ${quote(value)} is not a release tag like "${example}"`, fix: `write "${suggestVersion(value) ?? example}"`, rule: 'invalid-version' };
+    return {
+      message: `version ${quote(value)} is not a release tag like "${example}"`,
+      fix: `write "${suggestVersion(value) ?? example}"`,
+      rule: 'invalid-version',
+    };
   };
 }
 
@@ -85,12 +93,20 @@ export function absolutePathError(what: string) {
   return (value: string): FieldError | undefined =>
     value.startsWith('/') || value.startsWith('~/')
       ? undefined
-      : { message: `${what} ${quote(value)} is not an absolute path`, fix: 'write an absolute path such as /srv/hardway/bin', rule: 'invalid-path' };
+      : {
+          message: `${what} ${quote(value)} is not an absolute path`,
+          fix: 'write an absolute path such as /srv/hardway/bin',
+          rule: 'invalid-path',
+        };
 }
 
 export function urlError(value: string): FieldError | undefined {
   if (/^https?:\/\/[^\s/]+/.test(value)) return undefined;
-  return { message: `mirror ${quote(value)} is not an http(s) URL`, fix: 'write a URL such as https://mirror.example.com/kubernetes', rule: 'invalid-url' };
+  return {
+    message: `mirror ${quote(value)} is not an http(s) URL`,
+    fix: 'write a URL such as https://mirror.example.com/kubernetes',
+    rule: 'invalid-url',
+  };
 }
 
 /** A value outside an enumeration (roles, binaries.source, preflight.memoryPolicy). */

@@ -17,7 +17,15 @@ export { APISERVER_PORT } from './rules/roles.js';
 export { MAX_NODE_MASK_DIFF, MIN_SERVICE_PREFIX, MAX_SERVICE_PREFIX } from './rules/networks.js';
 export { VIRTUALBOX_NAT_NETWORK } from './rules/hosts.js';
 export { plan, allocatePodRanges, PlanError, ETCD_CLIENT_PORT, ETCD_PEER_PORT } from './plan.js';
-export { buildCertificates, buildFiles, kubeconfigPathFor, CLUSTER_DOMAIN, CA_VALIDITY_DAYS, LEAF_VALIDITY_DAYS, type CertificateInput } from './certificates.js';
+export {
+  buildCertificates,
+  buildFiles,
+  kubeconfigPathFor,
+  CLUSTER_DOMAIN,
+  CA_VALIDITY_DAYS,
+  LEAF_VALIDITY_DAYS,
+  type CertificateInput,
+} from './certificates.js';
 export { formatPlan, formatTable, wrapList } from './plan-format.js';
 export { KUBELET_ROLES, runsKubelet, hasRole } from './roles.js';
 export * from './paths.js';

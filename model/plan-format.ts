@@ -112,7 +112,10 @@ export function formatPlan(plan: ClusterPlan): string {
           c.commonName,
           c.organization ?? '-',
           wrapList([...c.dnsNames, ...c.ipAddresses], 60) || '-',
-          wrapList(c.placements.map((p) => p.host), 40) || '-',
+          wrapList(
+            c.placements.map((p) => p.host),
+            40,
+          ) || '-',
         ]),
       ),
     ),

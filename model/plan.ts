@@ -1,7 +1,17 @@
 // plan(spec) -> ClusterPlan: everything derived from a checked cluster spec, deterministically. Pure: the
 // cluster workflow calls it (no I/O, no clock, no randomness; output depends only on the arguments).
 import type { ClusterPlan, PlannedHost } from './types.js';
-import { cidrContainsCidr, compareCidrs, formatCidr, formatIPv4, nthSubnet, subnetCount, subnetIndex, tryParseCidr, type Cidr } from './cidr.js';
+import {
+  cidrContainsCidr,
+  compareCidrs,
+  formatCidr,
+  formatIPv4,
+  nthSubnet,
+  subnetCount,
+  subnetIndex,
+  tryParseCidr,
+  type Cidr,
+} from './cidr.js';
 import { runsKubelet } from './roles.js';
 import { buildCertificates, buildFiles } from './certificates.js';
 import { CA_CERT_PATH, CA_KEY_PATH } from './paths.js';
@@ -132,7 +142,8 @@ export function allocatePodRanges(
     }
     // Same prefix and aligned: two ranges overlap exactly when they are equal.
     const clash = byIndex.get(subnetIndex(podRange, range, nodeMask));
-    if (clash) throw new PlanError(`previous pod allocations of nodes "${clash.node}" and "${node}" overlap (${formatCidr(clash.range)}, ${text})`);
+    if (clash)
+      throw new PlanError(`previous pod allocations of nodes "${clash.node}" and "${node}" overlap (${formatCidr(clash.range)}, ${text})`);
     const entry = { node, range };
     byIndex.set(subnetIndex(podRange, range, nodeMask), entry);
     taken.push(entry);

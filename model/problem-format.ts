@@ -11,7 +11,8 @@ export const MAX_PROBLEMS_SHOWN = 50;
  */
 export function formatProblems(problems: readonly Problem[], fileName = 'cluster.yaml'): string {
   const lines = problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => formatProblem(p, fileName));
-  if (problems.length > MAX_PROBLEMS_SHOWN) lines.push(`... and ${problems.length - MAX_PROBLEMS_SHOWN} more (fix the ones above first: many may be follow-ups)`);
+  if (problems.length > MAX_PROBLEMS_SHOWN)
+    lines.push(`... and ${problems.length - MAX_PROBLEMS_SHOWN} more (fix the ones above first: many may be follow-ups)`);
   const errors = problems.filter((p) => p.severity === 'error').length;
   lines.push(`${plural(errors, 'error')}, ${plural(problems.length - errors, 'warning')}`);
   return lines.join('\n');

@@ -19,7 +19,8 @@ function refuse(segs: readonly PathSegment[], code: SpecChangeRuleId, message: s
 const roleList = (roles: readonly Role[]) => `[${roles.join(', ')}]`;
 const isEtcd = (h: HostSpec) => h.roles.includes('etcd');
 const sameRoles = (a: readonly Role[], b: readonly Role[]) => new Set(a).size === new Set(b).size && a.every((r) => b.includes(r));
-const asWas = (h: HostSpec, index: number) => `put hosts[${index}] back as it was (name: ${h.name}, address: ${h.address}, roles: ${roleList(h.roles)})`;
+const asWas = (h: HostSpec, index: number) =>
+  `put hosts[${index}] back as it was (name: ${h.name}, address: ${h.address}, roles: ${roleList(h.roles)})`;
 
 export function refusedChanges(current: ClusterSpec, next: ClusterSpec, established: readonly string[]): Problem[] {
   return [...clusterChanges(current, next), ...hostChanges(current, next, new Set(established))];
@@ -28,7 +29,14 @@ export function refusedChanges(current: ClusterSpec, next: ClusterSpec, establis
 function clusterChanges(current: ClusterSpec, next: ClusterSpec): Problem[] {
   const out: Problem[] = [];
   if (current.name !== next.name) {
-    out.push(refuse(['name'], 'cluster-name-changed', `the cluster name changed from "${current.name}" to "${next.name}": renaming a cluster ${NOT_YET}`, `put name: ${current.name} back`));
+    out.push(
+      refuse(
+        ['name'],
+        'cluster-name-changed',
+        `the cluster name changed from "${current.name}" to "${next.name}": renaming a cluster ${NOT_YET}`,
+        `put name: ${current.name} back`,
+      ),
+    );
   }
   for (const field of NETWORK_FIELDS) {
     const was = current.networks[field];
@@ -54,16 +62,31 @@ function hostChanges(current: ClusterSpec, next: ClusterSpec, established: Reado
   next.hosts.forEach((h, i) => {
     const was = before.get(h.name);
     if (!was) {
-      if (isEtcd(h)) out.push(refuse(['hosts', i], 'etcd-members-changed', `new host "${h.name}" would join etcd: adding an etcd member ${NOT_YET}`, `give hosts[${i}] other roles (worker, controlplane) or remove it; ${ETCD_LATER}`));
+      if (isEtcd(h))
+        out.push(
+          refuse(
+            ['hosts', i],
+            'etcd-members-changed',
+            `new host "${h.name}" would join etcd: adding an etcd member ${NOT_YET}`,
+            `give hosts[${i}] other roles (worker, controlplane) or remove it; ${ETCD_LATER}`,
+          ),
+        );
       return;
     }
     const rolesBack = `put hosts[${i}].roles back to ${roleList(was.host.roles)}`;
     if (isEtcd(was.host) !== isEtcd(h)) {
       const change = isEtcd(h) ? 'would join etcd: adding an etcd member' : 'would leave etcd: removing an etcd member';
-      out.push(refuse(['hosts', i, 'roles'], 'etcd-members-changed', `host "${h.name}" ${change} ${NOT_YET}`, `${rolesBack}; ${ETCD_LATER}`));
+      out.push(
+        refuse(['hosts', i, 'roles'], 'etcd-members-changed', `host "${h.name}" ${change} ${NOT_YET}`, `${rolesBack}; ${ETCD_LATER}`),
+      );
     } else if (established.has(h.name) && !sameRoles(was.host.roles, h.roles)) {
       out.push(
-        refuse(['hosts', i, 'roles'], 'established-host-roles-changed', `the roles of host "${h.name}" changed from ${roleList(was.host.roles)} to ${roleList(h.roles)}: changing what a set-up host runs ${NOT_YET}`, `${rolesBack}; to repurpose it, add a new host instead`),
+        refuse(
+          ['hosts', i, 'roles'],
+          'established-host-roles-changed',
+          `the roles of host "${h.name}" changed from ${roleList(was.host.roles)} to ${roleList(h.roles)}: changing what a set-up host runs ${NOT_YET}`,
+          `${rolesBack}; to repurpose it, add a new host instead`,
+        ),
       );
     }
     if (established.has(h.name) && was.host.address !== h.address) {
@@ -81,9 +104,23 @@ function hostChanges(current: ClusterSpec, next: ClusterSpec, established: Reado
   current.hosts.forEach((h, i) => {
     if (after.has(h.name)) return;
     if (isEtcd(h)) {
-      out.push(refuse(['hosts'], 'etcd-members-changed', `etcd member "${h.name}" (hosts[${i}] before) was removed: removing an etcd member ${NOT_YET}`, `${asWas(h, i)}; ${ETCD_LATER}`));
+      out.push(
+        refuse(
+          ['hosts'],
+          'etcd-members-changed',
+          `etcd member "${h.name}" (hosts[${i}] before) was removed: removing an etcd member ${NOT_YET}`,
+          `${asWas(h, i)}; ${ETCD_LATER}`,
+        ),
+      );
     } else if (established.has(h.name)) {
-      out.push(refuse(['hosts'], 'established-host-removed', `host "${h.name}" (hosts[${i}] before) was removed: removing a set-up host ${NOT_YET}`, asWas(h, i)));
+      out.push(
+        refuse(
+          ['hosts'],
+          'established-host-removed',
+          `host "${h.name}" (hosts[${i}] before) was removed: removing a set-up host ${NOT_YET}`,
+          asWas(h, i),
+        ),
+      );
     }
   });
   return out;

@@ -30,9 +30,21 @@ class FieldReport {
   private wrongType(segs: PathSegment[], expected: string, value: unknown): void {
     const path = formatPath(segs);
     if (value === undefined) {
-      this.problems.push({ severity: 'error', path, message: 'missing: this field is required', fix: `add "${String(segs[segs.length - 1])}"`, code: 'required' });
+      this.problems.push({
+        severity: 'error',
+        path,
+        message: 'missing: this field is required',
+        fix: `add "${String(segs[segs.length - 1])}"`,
+        code: 'required',
+      });
     } else {
-      this.problems.push({ severity: 'error', path, message: `expected ${expected}, got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`, fix: `write ${expected} here`, code: 'wrong-type' });
+      this.problems.push({
+        severity: 'error',
+        path,
+        message: `expected ${expected}, got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`,
+        fix: `write ${expected} here`,
+        code: 'wrong-type',
+      });
     }
   }
 
@@ -60,7 +72,10 @@ class FieldReport {
   }
 }
 
-const wholeNumber: Check<number> = (v) => (Number.isInteger(v) ? undefined : { message: `expected a whole number, got ${v}`, fix: `use a whole number such as ${Math.round(v)}`, rule: 'wrong-type' });
+const wholeNumber: Check<number> = (v) =>
+  Number.isInteger(v)
+    ? undefined
+    : { message: `expected a whole number, got ${v}`, fix: `use a whole number such as ${Math.round(v)}`, rule: 'wrong-type' };
 
 export function fieldProblems(spec: ClusterSpec): Problem[] {
   const r = new FieldReport();
@@ -81,7 +96,12 @@ export function fieldProblems(spec: ClusterSpec): Problem[] {
   r.string(['networks', 'services'], n?.services, cidrFieldError);
   r.string(['networks', 'clusterDns'], n?.clusterDns, ipv4FieldError);
   r.number(['loadBalancer', 'port'], spec.loadBalancer?.port, portError);
-  r.string(['loadBalancer', 'external', 'address'], spec.loadBalancer?.external?.address, ipv4FieldError, spec.loadBalancer?.external === undefined);
+  r.string(
+    ['loadBalancer', 'external', 'address'],
+    spec.loadBalancer?.external?.address,
+    ipv4FieldError,
+    spec.loadBalancer?.external === undefined,
+  );
   r.string(['versions', 'kubernetes'], spec.versions?.kubernetes, versionError(DEFAULTS.versions.kubernetes));
   r.string(['versions', 'etcd'], spec.versions?.etcd, versionError(DEFAULTS.versions.etcd));
   r.oneOf(['binaries', 'source'], spec.binaries?.source, BINARY_SOURCES);
@@ -91,7 +111,8 @@ export function fieldProblems(spec: ClusterSpec): Problem[] {
   r.number(['ssh', 'port'], spec.ssh?.port, portError);
   r.string(['ssh', 'identityFile'], spec.ssh?.identityFile, nonEmptyError('ssh.identityFile'), true);
   r.string(['ssh', 'knownHostsFile'], spec.ssh?.knownHostsFile, nonEmptyError('ssh.knownHostsFile'), true);
-  for (const [host, fingerprint] of Object.entries(spec.ssh?.fingerprints ?? {})) r.string(['ssh', 'fingerprints', host], fingerprint, () => undefined);
+  for (const [host, fingerprint] of Object.entries(spec.ssh?.fingerprints ?? {}))
+    r.string(['ssh', 'fingerprints', host], fingerprint, () => undefined);
   r.oneOf(['preflight', 'memoryPolicy'], spec.preflight?.memoryPolicy, MEMORY_POLICIES);
   return r.problems;
 }

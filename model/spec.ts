@@ -36,7 +36,10 @@ export const HostSchema = z.strictObject({
   roles: z.array(RoleSchema),
   ssh: z
     .strictObject({
-      user: z.string().superRefine(refineWith(nonEmptyError('ssh user'))).optional(),
+      user: z
+        .string()
+        .superRefine(refineWith(nonEmptyError('ssh user')))
+        .optional(),
       port: PortSchema.optional(),
     })
     .optional(),
@@ -62,23 +65,41 @@ export const ClusterFileSchema = z.strictObject({
     .prefault({}),
   versions: z
     .strictObject({
-      kubernetes: z.string().superRefine(refineWith(versionError(DEFAULTS.versions.kubernetes))).default(DEFAULTS.versions.kubernetes),
-      etcd: z.string().superRefine(refineWith(versionError(DEFAULTS.versions.etcd))).default(DEFAULTS.versions.etcd),
+      kubernetes: z
+        .string()
+        .superRefine(refineWith(versionError(DEFAULTS.versions.kubernetes)))
+        .default(DEFAULTS.versions.kubernetes),
+      etcd: z
+        .string()
+        .superRefine(refineWith(versionError(DEFAULTS.versions.etcd)))
+        .default(DEFAULTS.versions.etcd),
     })
     .prefault({}),
   binaries: z
     .strictObject({
       source: z.enum(BINARY_SOURCES).default(DEFAULTS.binaries.source),
       mirror: z.string().superRefine(refineWith(urlError)).optional(),
-      directory: z.string().superRefine(refineWith(absolutePathError('binaries.directory'))).optional(),
+      directory: z
+        .string()
+        .superRefine(refineWith(absolutePathError('binaries.directory')))
+        .optional(),
     })
     .prefault({}),
   ssh: z
     .strictObject({
-      user: z.string().superRefine(refineWith(nonEmptyError('ssh user'))).default(DEFAULTS.ssh.user),
+      user: z
+        .string()
+        .superRefine(refineWith(nonEmptyError('ssh user')))
+        .default(DEFAULTS.ssh.user),
       port: PortSchema.default(DEFAULTS.ssh.port),
-      identityFile: z.string().superRefine(refineWith(nonEmptyError('ssh.identityFile'))).optional(),
-      knownHostsFile: z.string().superRefine(refineWith(nonEmptyError('ssh.knownHostsFile'))).optional(),
+      identityFile: z
+        .string()
+        .superRefine(refineWith(nonEmptyError('ssh.identityFile')))
+        .optional(),
+      knownHostsFile: z
+        .string()
+        .superRefine(refineWith(nonEmptyError('ssh.knownHostsFile')))
+        .optional(),
       fingerprints: z.record(z.string(), z.string()).optional(),
     })
     .prefault({}),

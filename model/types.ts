@@ -79,13 +79,7 @@ export interface PlannedHost {
   podCidr?: string;
 }
 
-export type KeyUsage =
-  | 'digitalSignature'
-  | 'keyEncipherment'
-  | 'keyCertSign'
-  | 'cRLSign'
-  | 'serverAuth'
-  | 'clientAuth';
+export type KeyUsage = 'digitalSignature' | 'keyEncipherment' | 'keyCertSign' | 'cRLSign' | 'serverAuth' | 'clientAuth';
 
 export interface CertificatePlacement {
   host: string;

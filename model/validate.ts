@@ -17,7 +17,18 @@ export function parseClusterFile(text: string, fileName = 'cluster.yaml'): Parse
     return parse(typeof text === 'string' ? text : String(text));
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    return { ok: false, problems: [{ severity: 'error', path: '', message: `internal error while validating ${fileName}: ${excerpt(why)}`, fix: 'report this as a bug in hardway, with the cluster file', code: 'internal' }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          severity: 'error',
+          path: '',
+          message: `internal error while validating ${fileName}: ${excerpt(why)}`,
+          fix: 'report this as a bug in hardway, with the cluster file',
+          code: 'internal',
+        },
+      ],
+    };
   }
 }
 
@@ -30,10 +41,34 @@ function parse(source: string): ParseResult {
     data = yaml.doc.toJS({ maxAliasCount: 1000 });
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    return { ok: false, problems: [{ severity: 'error', path: '', message: `YAML could not be read: ${excerpt(why)}`, fix: 'simplify the YAML (avoid deeply nested aliases)', code: 'yaml-syntax' }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          severity: 'error',
+          path: '',
+          message: `YAML could not be read: ${excerpt(why)}`,
+          fix: 'simplify the YAML (avoid deeply nested aliases)',
+          code: 'yaml-syntax',
+        },
+      ],
+    };
   }
   if (data === null || data === undefined) {
-    return { ok: false, problems: [{ severity: 'error', path: '', message: 'the cluster file is empty', fix: 'describe the cluster: start from examples/seed-cluster.yaml', code: 'empty-file', line: 1, column: 1 }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          severity: 'error',
+          path: '',
+          message: 'the cluster file is empty',
+          fix: 'describe the cluster: start from examples/seed-cluster.yaml',
+          code: 'empty-file',
+          line: 1,
+          column: 1,
+        },
+      ],
+    };
   }
   if (typeof data !== 'object' || Array.isArray(data)) {
     const problem: Problem = {
@@ -51,7 +86,10 @@ function parse(source: string): ParseResult {
   const schema = ClusterFileSchema.safeParse(data, { reportInput: true });
   if (!schema.success) {
     // Cross-field rules still run (on what can be read), so that every problem shows at once.
-    const problems = [...schema.error.issues.flatMap((i) => problemsFromZodIssue(i, yaml.sourceOf)), ...crossFieldProblems(looseView(data))];
+    const problems = [
+      ...schema.error.issues.flatMap((i) => problemsFromZodIssue(i, yaml.sourceOf)),
+      ...crossFieldProblems(looseView(data)),
+    ];
     return { ok: false, problems: located(yaml, problems) };
   }
   const checked = checkSpec(schema.data);

@@ -47,12 +47,29 @@ export function problemsFromZodIssue(issue: z.core.$ZodIssue, sourceOf: SourceTe
     case 'invalid_type': {
       const input = issue.input;
       if (input === undefined) {
-        return [problem(segs, 'required', 'missing: this field is required', REQUIRED_FIX[genericPath(segs)] ?? `add "${String(segs[segs.length - 1])}"`)];
+        return [
+          problem(
+            segs,
+            'required',
+            'missing: this field is required',
+            REQUIRED_FIX[genericPath(segs)] ?? `add "${String(segs[segs.length - 1])}"`,
+          ),
+        ];
       }
-      return [problem(segs, 'wrong-type', `expected ${expectedText(issue.expected)}, got ${describeValue(input)}`, wrongTypeFix(issue.expected, input, segs, sourceOf))];
+      return [
+        problem(
+          segs,
+          'wrong-type',
+          `expected ${expectedText(issue.expected)}, got ${describeValue(input)}`,
+          wrongTypeFix(issue.expected, input, segs, sourceOf),
+        ),
+      ];
     }
     case 'invalid_value': {
-      const e = oneOfError(issue.input, issue.values.map((v) => String(v)))!;
+      const e = oneOfError(
+        issue.input,
+        issue.values.map((v) => String(v)),
+      )!;
       return [problem(segs, e.rule, e.message, e.fix)];
     }
     case 'custom': {
@@ -76,7 +93,8 @@ function wrongTypeFix(expected: string, input: unknown, segs: readonly PathSegme
     if (version) return `write ${field}: "${version}" (a release tag: a "v", the patch number, and quotes so that YAML reads text)`;
   }
   if (expected === 'string' && (typeof input === 'number' || typeof input === 'boolean')) return `quote the value: "${String(input)}"`;
-  if (expected === 'array' && genericPath(segs) === 'hosts[].roles' && typeof input === 'string') return `write a list: roles: [${quote(input).slice(1, -1)}]`;
+  if (expected === 'array' && genericPath(segs) === 'hosts[].roles' && typeof input === 'string')
+    return `write a list: roles: [${quote(input).slice(1, -1)}]`;
   if (expected === 'array') return 'write a list ("- item" lines, or [a, b])';
   if (expected === 'object') return 'write a mapping of fields ("key: value" lines) here';
   return `write ${expectedText(expected)} here`;

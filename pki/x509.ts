@@ -42,7 +42,11 @@ export function effectiveUsages(planned: Pick<PlannedCertificate, 'usages' | 'is
 /** Canonical text form of an IP address (IPv6 compressed, lower case). Returns input when not an IP. */
 export function canonicalIp(ip: string): string {
   const v = isIP(ip);
-  if (v === 4) return ip.split('.').map((o) => String(Number(o))).join('.');
+  if (v === 4)
+    return ip
+      .split('.')
+      .map((o) => String(Number(o)))
+      .join('.');
   if (v === 6) {
     try {
       return new URL(`http://[${ip}]/`).hostname.replace(/^\[|\]$/g, '');
@@ -55,7 +59,7 @@ export function canonicalIp(ip: string): string {
 
 function randomSerialHex(): string {
   const b = randomBytes(16);
-  b[0] = (b[0]! & 0x7f) || 0x01; // positive, minimal DER encoding
+  b[0] = b[0]! & 0x7f || 0x01; // positive, minimal DER encoding
   return b.toString('hex');
 }
 

@@ -6,13 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 
-import {
-  AuthenticationFailed,
-  ConnectionFailed,
-  HostKeyMismatch,
-  HostKeyUnknown,
-  SshConfigError,
-} from './errors.js';
+import { AuthenticationFailed, ConnectionFailed, HostKeyMismatch, HostKeyUnknown, SshConfigError } from './errors.js';
 import {
   expectedKeysFor,
   fingerprintOfKey,
@@ -115,9 +109,7 @@ export async function loadHostKeyPins(target: SshTarget): Promise<HostKeyPins> {
   return pins;
 }
 
-type Verdict =
-  | { kind: 'ok' }
-  | { kind: 'mismatch' | 'unknown' | 'revoked'; presented: string; keyType: string };
+type Verdict = { kind: 'ok' } | { kind: 'mismatch' | 'unknown' | 'revoked'; presented: string; keyType: string };
 
 /** What the worker brings to every connection: `hardway worker --identity`, an agent socket. */
 export interface SshDefaults {
@@ -157,9 +149,7 @@ export function resolveSshDefaults(
   const exists = env.exists ?? existsSync;
   const knownHostsFile = fromClusterFile.knownHostsFile ?? join(home, '.ssh', 'known_hosts');
   const identityFile =
-    worker.identityFile ??
-    fromClusterFile.identityFile ??
-    DEFAULT_IDENTITY_FILES.map((f) => join(home, '.ssh', f)).find((p) => exists(p));
+    worker.identityFile ?? fromClusterFile.identityFile ?? DEFAULT_IDENTITY_FILES.map((f) => join(home, '.ssh', f)).find((p) => exists(p));
   if (identityFile !== undefined) return { identityFile, knownHostsFile };
   const agent = worker.agent ?? ('agentSocket' in env ? env.agentSocket : process.env.SSH_AUTH_SOCK);
   return agent ? { agent, knownHostsFile } : { knownHostsFile };

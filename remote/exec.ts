@@ -148,9 +148,13 @@ export class RemoteHost {
       } catch (err2) {
         release();
         if (err2 instanceof RemoteError) throw err2;
-        throw new ConnectionFailed(this.label, `Cannot open an SSH channel on ${this.label} after reconnecting: ${(err2 as Error).message}`, {
-          cause: err2,
-        });
+        throw new ConnectionFailed(
+          this.label,
+          `Cannot open an SSH channel on ${this.label} after reconnecting: ${(err2 as Error).message}`,
+          {
+            cause: err2,
+          },
+        );
       }
     }
     return this.run(channel, cmd, input, timeoutMs, opts.allowExitCodes ?? [], release, opts.sensitiveOutput ?? false);

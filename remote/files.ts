@@ -194,12 +194,7 @@ async function apply(host: RemoteHost, d: Desired, plan: Plan): Promise<PutFileR
  * Converge one file: 1 command to compare (hash + mode + owner), then at most 1 command to write or
  * to fix mode/owner. `changed` is false when nothing was done.
  */
-export async function putFile(
-  host: RemoteHost,
-  path: string,
-  content: Buffer | string,
-  opts: PutFileOptions = {},
-): Promise<PutFileResult> {
+export async function putFile(host: RemoteHost, path: string, content: Buffer | string, opts: PutFileOptions = {}): Promise<PutFileResult> {
   const d = desired(path, content, opts);
   const st = await statFile(host, d.path);
   return apply(host, d, planFor(d, st));

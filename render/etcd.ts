@@ -18,9 +18,14 @@ export interface EtcdUnitInput {
 
 export function renderEtcdUnit(input: EtcdUnitInput): string {
   const { cluster, member: m, tls } = input;
-  for (const [kind, at] of [['server', tls.server], ['peer', tls.peer]] as const) {
+  for (const [kind, at] of [
+    ['server', tls.server],
+    ['peer', tls.peer],
+  ] as const) {
     if (at.host !== m.name) {
-      throw new ConfigurationError(`the etcd ${kind} certificate of ${m.name} is placed on ${at.host}, not on the member (cluster ${cluster})`);
+      throw new ConfigurationError(
+        `the etcd ${kind} certificate of ${m.name} is placed on ${at.host}, not on the member (cluster ${cluster})`,
+      );
     }
   }
   if (!input.initialCluster.split(',').some((e) => e === `${m.name}=${m.peerUrl}`)) {

@@ -5,7 +5,10 @@ import type { CertificatePlacement, PlannedCertificate } from '../model/types.js
 
 export function placementFor(cert: PlannedCertificate, host: string): CertificatePlacement {
   const p = cert.placements.find((x) => x.host === host);
-  if (!p) throw new ConfigurationError(`certificate ${cert.id} is not placed on ${host} (its input names ${cert.placements.map((x) => x.host).join(', ') || 'no host'})`);
+  if (!p)
+    throw new ConfigurationError(
+      `certificate ${cert.id} is not placed on ${host} (its input names ${cert.placements.map((x) => x.host).join(', ') || 'no host'})`,
+    );
   return p;
 }
 

@@ -50,14 +50,12 @@ function tlsConfig(o: TemporalOptions) {
 }
 
 export async function connectClient(o: TemporalOptions): Promise<Client> {
-  const connection = await Connection.connect({ address: o.address, tls: tlsConfig(o), connectTimeout: '5s' }).catch(
-    (err: unknown) => {
-      throw new Error(
-        `Cannot reach Temporal at ${o.address} (${(err as Error).message}). Start one with \`hardway server\`, ` +
-          'or point --address / HARDWAY_TEMPORAL_ADDRESS at yours.',
-      );
-    },
-  );
+  const connection = await Connection.connect({ address: o.address, tls: tlsConfig(o), connectTimeout: '5s' }).catch((err: unknown) => {
+    throw new Error(
+      `Cannot reach Temporal at ${o.address} (${(err as Error).message}). Start one with \`hardway server\`, ` +
+        'or point --address / HARDWAY_TEMPORAL_ADDRESS at yours.',
+    );
+  });
   return new Client({ connection, namespace: o.namespace });
 }
 

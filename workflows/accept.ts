@@ -44,7 +44,10 @@ export function acceptSpec(spec: ClusterSpec, ctx: ClusterContext): Accepted {
   if (ctx.current && ctx.established.length) {
     const refused = refusedChanges(ctx.current, spec, ctx.established);
     if (refused.length) throw new SpecRefused(describe('this change cannot be applied to the running cluster yet', refused));
-  } else if (ctx.current && (ctx.current.networks.pods !== spec.networks.pods || ctx.current.networks.nodeMask !== spec.networks.nodeMask)) {
+  } else if (
+    ctx.current &&
+    (ctx.current.networks.pods !== spec.networks.pods || ctx.current.networks.nodeMask !== spec.networks.nodeMask)
+  ) {
     // No converge has finished yet, so no node holds a range: the pod network may still be corrected.
     allocations = {};
   }

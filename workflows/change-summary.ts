@@ -8,7 +8,9 @@ export function summarizeChange(previous: ClusterSpec | undefined, next: Cluster
   const parts: string[] = [];
   const added = next.hosts.filter((h) => !before.has(h.name)).map((h) => `${h.name} (${h.roles.join(',')})`);
   const removed = previous.hosts.filter((h) => !after.has(h.name)).map((h) => h.name);
-  const changed = next.hosts.filter((h) => before.has(h.name) && JSON.stringify(before.get(h.name)) !== JSON.stringify(h)).map((h) => h.name);
+  const changed = next.hosts
+    .filter((h) => before.has(h.name) && JSON.stringify(before.get(h.name)) !== JSON.stringify(h))
+    .map((h) => h.name);
   if (added.length) parts.push(`added ${added.join(', ')}`);
   if (removed.length) parts.push(`removed ${removed.join(', ')}`);
   if (changed.length) parts.push(`changed ${changed.join(', ')}`);

@@ -142,7 +142,12 @@ async function entity(input: ClusterWorkflowInput): Promise<never> {
     return status.generation;
   };
   const check = (spec: ClusterSpec): Accepted =>
-    acceptSpec(spec, { cluster: clusterName, current: desired?.spec ?? carried.spec, established: established(), podAllocations: status.podAllocations });
+    acceptSpec(spec, {
+      cluster: clusterName,
+      current: desired?.spec ?? carried.spec,
+      established: established(),
+      podAllocations: status.podAllocations,
+    });
 
   // The spec the cluster was last given: re-planned from carried state (it was checked when it was accepted).
   if (carried.spec) {
@@ -196,7 +201,13 @@ async function entity(input: ClusterWorkflowInput): Promise<never> {
         if (req.parallelism) parallelism = req.parallelism;
         take(a, 'signal', req.requestId);
       } catch (err) {
-        log({ generation: status.generation, via: 'signal', requestId: req.requestId, summary: `refused: ${(err as Error).message}`, accepted: false });
+        log({
+          generation: status.generation,
+          via: 'signal',
+          requestId: req.requestId,
+          summary: `refused: ${(err as Error).message}`,
+          accepted: false,
+        });
       }
     }),
   );
@@ -210,7 +221,12 @@ async function entity(input: ClusterWorkflowInput): Promise<never> {
     retryUpdate,
     () =>
       mutex.run(async () => {
-        if (status.state !== 'blocked') throw ApplicationFailure.create({ type: 'NothingToRetry', message: `cluster ${clusterName} is ${status.state}`, nonRetryable: true });
+        if (status.state !== 'blocked')
+          throw ApplicationFailure.create({
+            type: 'NothingToRetry',
+            message: `cluster ${clusterName} is ${status.state}`,
+            nonRetryable: true,
+          });
         const before = runs;
         wanted = true;
         return waitForConverge(before);
@@ -244,7 +260,8 @@ async function entity(input: ClusterWorkflowInput): Promise<never> {
   details();
 
   const timeToContinueAsNew = (): boolean =>
-    workflowInfo().continueAsNewSuggested || (!!opts.continueAsNewAfterEvents && workflowInfo().historyLength >= opts.continueAsNewAfterEvents);
+    workflowInfo().continueAsNewSuggested ||
+    (!!opts.continueAsNewAfterEvents && workflowInfo().historyLength >= opts.continueAsNewAfterEvents);
 
   for (;;) {
     await condition(() => wanted || timeToContinueAsNew());

@@ -12,7 +12,10 @@ export function planCommand(program: Command): void {
     .description('validate a cluster file and print the plan: hosts, roles, addresses, pod ranges, certificates')
     .requiredOption('-f, --file <cluster.yaml>', 'the cluster file')
     .option('--json', 'print the whole plan as JSON')
-    .option('--apply-input', 'print the checked file as the input of the workflow\'s "apply" signal or update (temporal workflow signal --input)')
+    .option(
+      '--apply-input',
+      'print the checked file as the input of the workflow\'s "apply" signal or update (temporal workflow signal --input)',
+    )
     .action((o: { file: string; json?: boolean; applyInput?: boolean }) => {
       const spec = loadSpec(o.file);
       if (o.applyInput) {

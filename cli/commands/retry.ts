@@ -10,7 +10,9 @@ export function retryCommand(program: Command): void {
   temporalFlags(
     program
       .command('retry')
-      .description('resume a blocked converge at the step that failed, once its cause is fixed (same as: temporal workflow signal --name retry)')
+      .description(
+        'resume a blocked converge at the step that failed, once its cause is fixed (same as: temporal workflow signal --name retry)',
+      )
       .argument('<cluster>', 'cluster name')
       .option('--wait', 'follow the converge until it has finished or blocked again')
       .option('--worker', 'also run a worker in this process for the duration (implies --wait)')

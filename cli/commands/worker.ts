@@ -9,7 +9,10 @@ export function workerCommand(program: Command): void {
     program
       .command('worker')
       .description('run a Temporal worker on task queue "hardway" (workflows + activities, owns the SSH connections)')
-      .option('--identity <file>', "SSH private key on this machine; overrides the cluster file's ssh.identityFile (default: that, else ~/.ssh/id_*, else $SSH_AUTH_SOCK)"),
+      .option(
+        '--identity <file>',
+        "SSH private key on this machine; overrides the cluster file's ssh.identityFile (default: that, else ~/.ssh/id_*, else $SSH_AUTH_SOCK)",
+      ),
   ).action(async (o: TemporalFlags & { identity?: string }) => {
     const { runWorker, installRuntimeLogger } = await import('../../worker.js');
     installRuntimeLogger(process.env.HARDWAY_LOG_LEVEL ?? 'INFO');

@@ -27,10 +27,20 @@ function unusableAddress(segs: PathSegment[], address: number, owner: string): P
     );
   }
   if (cidrContains(LOOPBACK_NETWORK, address)) {
-    return error(segs, 'address-loopback', `address ${text} ${owner} is a loopback address: on every host it means that host itself`, `use the address other hosts reach it at (${ASK_THE_HOST})`);
+    return error(
+      segs,
+      'address-loopback',
+      `address ${text} ${owner} is a loopback address: on every host it means that host itself`,
+      `use the address other hosts reach it at (${ASK_THE_HOST})`,
+    );
   }
   if (address === 0) {
-    return error(segs, 'address-unspecified', `address 0.0.0.0 ${owner} is the unspecified address ("any address"), not the address of a host`, `use the address other hosts reach it at (${ASK_THE_HOST})`);
+    return error(
+      segs,
+      'address-unspecified',
+      `address 0.0.0.0 ${owner} is the unspecified address ("any address"), not the address of a host`,
+      `use the address other hosts reach it at (${ASK_THE_HOST})`,
+    );
   }
   return undefined;
 }
@@ -42,19 +52,45 @@ function addressProblems(l: LooseSpec, h: LooseHost, address: number, text: stri
   if (l.infrastructure) {
     const infra = formatCidr(l.infrastructure);
     if (!cidrContains(l.infrastructure, address)) {
-      out.push(error(segs, 'address-outside-infrastructure', `address ${text} of ${who} is outside the infrastructure network ${infra}`, `use an address inside ${infra}, or correct networks.infrastructure`));
+      out.push(
+        error(
+          segs,
+          'address-outside-infrastructure',
+          `address ${text} of ${who} is outside the infrastructure network ${infra}`,
+          `use an address inside ${infra}, or correct networks.infrastructure`,
+        ),
+      );
     } else if (isNetworkOrBroadcast(l.infrastructure, address)) {
       const which = address === l.infrastructure.network ? 'network' : 'broadcast';
       out.push(
-        error(segs, 'address-reserved', `address ${text} of ${who} is the ${which} address of ${infra}`, `use a host address between ${formatIPv4(l.infrastructure.network + 1)} and ${formatIPv4(lastAddress(l.infrastructure) - 1)}`),
+        error(
+          segs,
+          'address-reserved',
+          `address ${text} of ${who} is the ${which} address of ${infra}`,
+          `use a host address between ${formatIPv4(l.infrastructure.network + 1)} and ${formatIPv4(lastAddress(l.infrastructure) - 1)}`,
+        ),
       );
     }
   }
   if (l.pods && cidrContains(l.pods, address)) {
-    out.push(error(segs, 'address-in-pod-range', `address ${text} of ${who} is inside the pod range ${formatCidr(l.pods)}`, 'choose a pod range (networks.pods) that exists nowhere on your network'));
+    out.push(
+      error(
+        segs,
+        'address-in-pod-range',
+        `address ${text} of ${who} is inside the pod range ${formatCidr(l.pods)}`,
+        'choose a pod range (networks.pods) that exists nowhere on your network',
+      ),
+    );
   }
   if (l.services && cidrContains(l.services, address)) {
-    out.push(error(segs, 'address-in-service-range', `address ${text} of ${who} is inside the service range ${formatCidr(l.services)}`, 'choose a service range (networks.services) that exists nowhere on your network'));
+    out.push(
+      error(
+        segs,
+        'address-in-service-range',
+        `address ${text} of ${who} is inside the service range ${formatCidr(l.services)}`,
+        'choose a service range (networks.services) that exists nowhere on your network',
+      ),
+    );
   }
   return out;
 }
@@ -62,14 +98,29 @@ function addressProblems(l: LooseSpec, h: LooseHost, address: number, text: stri
 export function hostProblems(l: LooseSpec): Problem[] {
   const out: Problem[] = [];
   if (l.hostsIsArray && l.hosts.length === 0) {
-    out.push(error(['hosts'], 'no-hosts', 'the hosts list is empty', "list the cluster's hosts with their addresses and roles (see examples/seed-cluster.yaml)"));
+    out.push(
+      error(
+        ['hosts'],
+        'no-hosts',
+        'the hosts list is empty',
+        "list the cluster's hosts with their addresses and roles (see examples/seed-cluster.yaml)",
+      ),
+    );
   }
   const byName = new Map<string, LooseHost>();
   const byAddress = new Map<number, LooseHost>();
   for (const h of l.hosts) {
     if (h.name !== undefined) {
       const first = byName.get(h.name);
-      if (first) out.push(error(['hosts', h.index, 'name'], 'duplicate-name', `host name ${quote(h.name)} is already used by hosts[${first.index}]`, 'give every host a unique name'));
+      if (first)
+        out.push(
+          error(
+            ['hosts', h.index, 'name'],
+            'duplicate-name',
+            `host name ${quote(h.name)} is already used by hosts[${first.index}]`,
+            'give every host a unique name',
+          ),
+        );
       else byName.set(h.name, h);
     }
     if (h.address === undefined || h.addressText === undefined) continue;
@@ -80,7 +131,15 @@ export function hostProblems(l: LooseSpec): Problem[] {
       continue;
     }
     const first = byAddress.get(h.address);
-    if (first) out.push(error(['hosts', h.index, 'address'], 'duplicate-address', `address ${h.addressText} is already used by ${hostLabel(first)}`, 'give every host its own IPv4 address'));
+    if (first)
+      out.push(
+        error(
+          ['hosts', h.index, 'address'],
+          'duplicate-address',
+          `address ${h.addressText} is already used by ${hostLabel(first)}`,
+          'give every host its own IPv4 address',
+        ),
+      );
     else byAddress.set(h.address, h);
     out.push(...addressProblems(l, h, h.address, h.addressText));
   }

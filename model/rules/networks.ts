@@ -3,7 +3,17 @@
 // Services, and clusterDns a usable address inside it.
 import type { Problem } from '../types.js';
 import type { LooseSpec } from '../loose-view.js';
-import { cidrContains, cidrOf, cidrSize, cidrsOverlap, formatCidr, formatIPv4, isNetworkOrBroadcast, nthAddress, type Cidr } from '../cidr.js';
+import {
+  cidrContains,
+  cidrOf,
+  cidrSize,
+  cidrsOverlap,
+  formatCidr,
+  formatIPv4,
+  isNetworkOrBroadcast,
+  nthAddress,
+  type Cidr,
+} from '../cidr.js';
 import { KUBELET_ROLES } from '../roles.js';
 import type { PathSegment } from '../field-path.js';
 import { error } from './report.js';
@@ -23,10 +33,24 @@ function externalAddressProblems(l: LooseSpec): Problem[] {
   const out: Problem[] = [];
   const segs = ['loadBalancer', 'external', 'address'];
   if (l.pods && cidrContains(l.pods, l.externalAddress)) {
-    out.push(error(segs, 'address-in-pod-range', `the external load balancer address ${l.externalText} is inside the pod range ${formatCidr(l.pods)}`, "use the load balancer's real address, outside networks.pods"));
+    out.push(
+      error(
+        segs,
+        'address-in-pod-range',
+        `the external load balancer address ${l.externalText} is inside the pod range ${formatCidr(l.pods)}`,
+        "use the load balancer's real address, outside networks.pods",
+      ),
+    );
   }
   if (l.services && cidrContains(l.services, l.externalAddress)) {
-    out.push(error(segs, 'address-in-service-range', `the external load balancer address ${l.externalText} is inside the service range ${formatCidr(l.services)}`, "use the load balancer's real address, outside networks.services"));
+    out.push(
+      error(
+        segs,
+        'address-in-service-range',
+        `the external load balancer address ${l.externalText} is inside the service range ${formatCidr(l.services)}`,
+        "use the load balancer's real address, outside networks.services",
+      ),
+    );
   }
   return out;
 }
@@ -34,24 +58,57 @@ function externalAddressProblems(l: LooseSpec): Problem[] {
 function overlapProblems({ pods, services, infrastructure: infra }: LooseSpec): Problem[] {
   const out: Problem[] = [];
   if (pods && services && cidrsOverlap(pods, services)) {
-    out.push(error(['networks', 'services'], 'ranges-overlap', `the service range ${formatCidr(services)} overlaps the pod range ${formatCidr(pods)}`, 'use two separate ranges, e.g. pods 10.244.0.0/16 and services 10.32.0.0/24'));
+    out.push(
+      error(
+        ['networks', 'services'],
+        'ranges-overlap',
+        `the service range ${formatCidr(services)} overlaps the pod range ${formatCidr(pods)}`,
+        'use two separate ranges, e.g. pods 10.244.0.0/16 and services 10.32.0.0/24',
+      ),
+    );
   }
   if (infra && pods && cidrsOverlap(infra, pods)) {
-    out.push(error(['networks', 'pods'], 'ranges-overlap', `the pod range ${formatCidr(pods)} overlaps the infrastructure network ${formatCidr(infra)}`, 'choose a pod range that exists nowhere on your network (e.g. 10.244.0.0/16)'));
+    out.push(
+      error(
+        ['networks', 'pods'],
+        'ranges-overlap',
+        `the pod range ${formatCidr(pods)} overlaps the infrastructure network ${formatCidr(infra)}`,
+        'choose a pod range that exists nowhere on your network (e.g. 10.244.0.0/16)',
+      ),
+    );
   }
   if (infra && services && cidrsOverlap(infra, services)) {
-    out.push(error(['networks', 'services'], 'ranges-overlap', `the service range ${formatCidr(services)} overlaps the infrastructure network ${formatCidr(infra)}`, 'choose a service range that exists nowhere on your network (e.g. 10.32.0.0/24)'));
+    out.push(
+      error(
+        ['networks', 'services'],
+        'ranges-overlap',
+        `the service range ${formatCidr(services)} overlaps the infrastructure network ${formatCidr(infra)}`,
+        'choose a service range that exists nowhere on your network (e.g. 10.32.0.0/24)',
+      ),
+    );
   }
   return out;
 }
 
 function nodeMaskProblems(l: LooseSpec, pods: Cidr, m: number): Problem[] {
   if (m < pods.prefix || m > 30) {
-    return [error(['networks', 'nodeMask'], 'node-mask-range', `nodeMask ${m} must be between the pod range's prefix (${pods.prefix}) and 30`, `use a node mask from ${Math.min(pods.prefix, 30)} to 30; 24 (256 pod addresses per node) is usual`)];
+    return [
+      error(
+        ['networks', 'nodeMask'],
+        'node-mask-range',
+        `nodeMask ${m} must be between the pod range's prefix (${pods.prefix}) and 30`,
+        `use a node mask from ${Math.min(pods.prefix, 30)} to 30; 24 (256 pod addresses per node) is usual`,
+      ),
+    ];
   }
   if (m - pods.prefix > MAX_NODE_MASK_DIFF) {
     return [
-      error(['networks', 'nodeMask'], 'node-mask-too-fine', `nodeMask ${m} is ${m - pods.prefix} bits longer than the pod range /${pods.prefix}; kube-controller-manager allows at most ${MAX_NODE_MASK_DIFF}`, `use a node mask of at most ${pods.prefix + MAX_NODE_MASK_DIFF}, or a smaller pod range`),
+      error(
+        ['networks', 'nodeMask'],
+        'node-mask-too-fine',
+        `nodeMask ${m} is ${m - pods.prefix} bits longer than the pod range /${pods.prefix}; kube-controller-manager allows at most ${MAX_NODE_MASK_DIFF}`,
+        `use a node mask of at most ${pods.prefix + MAX_NODE_MASK_DIFF}, or a smaller pod range`,
+      ),
     ];
   }
   const nodes = l.hosts.filter((h) => h.roles.some((r) => KUBELET_ROLES.includes(r)));
@@ -63,14 +120,28 @@ function nodeMaskProblems(l: LooseSpec, pods: Cidr, m: number): Problem[] {
     needPrefix >= 0
       ? `use a larger pod range such as ${formatCidr(cidrOf(pods.network, needPrefix))}, or a longer nodeMask (${Math.min(30, pods.prefix + bits)})`
       : 'use fewer nodes or a longer nodeMask';
-  return [error(['networks', 'pods'], 'pod-range-too-small', `the pod range ${formatCidr(pods)} holds ${capacity} node range(s) of /${m}, but ${nodes.length} hosts run a kubelet (controlplane and worker)`, fix)];
+  return [
+    error(
+      ['networks', 'pods'],
+      'pod-range-too-small',
+      `the pod range ${formatCidr(pods)} holds ${capacity} node range(s) of /${m}, but ${nodes.length} hosts run a kubelet (controlplane and worker)`,
+      fix,
+    ),
+  ];
 }
 
 function serviceRangeProblems(l: LooseSpec, services: Cidr): Problem[] {
   const out: Problem[] = [];
   const usual = formatCidr(cidrOf(services.network, 24));
   if (services.prefix < MIN_SERVICE_PREFIX) {
-    out.push(error(['networks', 'services'], 'service-range-too-large', `the service range ${formatCidr(services)} is larger than a /${MIN_SERVICE_PREFIX}, which kube-apiserver refuses`, `use a /${MIN_SERVICE_PREFIX} or smaller, e.g. ${usual}`));
+    out.push(
+      error(
+        ['networks', 'services'],
+        'service-range-too-large',
+        `the service range ${formatCidr(services)} is larger than a /${MIN_SERVICE_PREFIX}, which kube-apiserver refuses`,
+        `use a /${MIN_SERVICE_PREFIX} or smaller, e.g. ${usual}`,
+      ),
+    );
   } else if (services.prefix > MAX_SERVICE_PREFIX) {
     const usable = Math.max(0, cidrSize(services) - 2);
     out.push(
@@ -89,13 +160,36 @@ function serviceRangeProblems(l: LooseSpec, services: Cidr): Problem[] {
   const fix = suggestion ? `use ${suggestion}` : 'use a larger service range';
   const segs: PathSegment[] = ['networks', 'clusterDns'];
   if (!cidrContains(services, dns)) {
-    out.push(error(segs, 'dns-outside-service-range', `clusterDns ${l.clusterDnsText} is outside the service range ${formatCidr(services)}`, fix));
+    out.push(
+      error(segs, 'dns-outside-service-range', `clusterDns ${l.clusterDnsText} is outside the service range ${formatCidr(services)}`, fix),
+    );
   } else if (dns === services.network) {
-    out.push(error(segs, 'dns-is-network-address', `clusterDns ${l.clusterDnsText} is the network address of the service range ${formatCidr(services)}`, fix));
+    out.push(
+      error(
+        segs,
+        'dns-is-network-address',
+        `clusterDns ${l.clusterDnsText} is the network address of the service range ${formatCidr(services)}`,
+        fix,
+      ),
+    );
   } else if (dns === services.network + 1) {
-    out.push(error(segs, 'dns-is-kubernetes-service', `clusterDns ${l.clusterDnsText} is the first address of the service range, which belongs to the "kubernetes" service`, fix));
+    out.push(
+      error(
+        segs,
+        'dns-is-kubernetes-service',
+        `clusterDns ${l.clusterDnsText} is the first address of the service range, which belongs to the "kubernetes" service`,
+        fix,
+      ),
+    );
   } else if (isNetworkOrBroadcast(services, dns)) {
-    out.push(error(segs, 'dns-is-broadcast', `clusterDns ${l.clusterDnsText} is the broadcast address of the service range ${formatCidr(services)}`, fix));
+    out.push(
+      error(
+        segs,
+        'dns-is-broadcast',
+        `clusterDns ${l.clusterDnsText} is the broadcast address of the service range ${formatCidr(services)}`,
+        fix,
+      ),
+    );
   }
   return out;
 }

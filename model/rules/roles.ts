@@ -10,11 +10,26 @@ export const APISERVER_PORT = 6443;
 function perHost(h: LooseHost): Problem[] {
   const out: Problem[] = [];
   if (h.rolesIsArray && h.rolesLength === 0) {
-    out.push(error(['hosts', h.index, 'roles'], 'empty-roles', `${hostLabel(h)} has no roles`, 'give it at least one role: ca, etcd, loadbalancer, controlplane, worker or admin — or remove the host'));
+    out.push(
+      error(
+        ['hosts', h.index, 'roles'],
+        'empty-roles',
+        `${hostLabel(h)} has no roles`,
+        'give it at least one role: ca, etcd, loadbalancer, controlplane, worker or admin — or remove the host',
+      ),
+    );
   }
   const seen = new Set<Role>();
   for (const { role, index } of h.roleIndexes) {
-    if (seen.has(role)) out.push(error(['hosts', h.index, 'roles', index], 'duplicate-role', `${hostLabel(h)} lists the role "${role}" more than once`, `remove the second "${role}"`));
+    if (seen.has(role))
+      out.push(
+        error(
+          ['hosts', h.index, 'roles', index],
+          'duplicate-role',
+          `${hostLabel(h)} lists the role "${role}" more than once`,
+          `remove the second "${role}"`,
+        ),
+      );
     seen.add(role);
   }
   return out;
@@ -31,34 +46,79 @@ export function roleProblems(l: LooseSpec): Problem[] {
 
   const cas = withRole('ca');
   if (cas.length === 0) {
-    if (rolesKnown) err(['hosts'], 'no-ca', 'no host has the role "ca": exactly one certificate authority is required', 'add the role ca to one host (it keeps the CA private key)');
+    if (rolesKnown)
+      err(
+        ['hosts'],
+        'no-ca',
+        'no host has the role "ca": exactly one certificate authority is required',
+        'add the role ca to one host (it keeps the CA private key)',
+      );
   } else if (cas.length > 1) {
     for (const h of cas.slice(1)) {
-      err(['hosts', h.index, 'roles'], 'multiple-ca', `${cas.length} hosts have the role "ca" (${hostList(cas)}); exactly one certificate authority is allowed`, `remove the role ca from ${hostLabel(h)}`);
+      err(
+        ['hosts', h.index, 'roles'],
+        'multiple-ca',
+        `${cas.length} hosts have the role "ca" (${hostList(cas)}); exactly one certificate authority is allowed`,
+        `remove the role ca from ${hostLabel(h)}`,
+      );
     }
   }
 
   const etcd = withRole('etcd');
   if (etcd.length === 0) {
-    if (rolesKnown) err(['hosts'], 'no-etcd', 'no host has the role "etcd": the cluster needs an etcd cluster', 'add the role etcd to 3 hosts (5 for large production clusters)');
+    if (rolesKnown)
+      err(
+        ['hosts'],
+        'no-etcd',
+        'no host has the role "etcd": the cluster needs an etcd cluster',
+        'add the role etcd to 3 hosts (5 for large production clusters)',
+      );
   } else if (etcd.length % 2 === 0) {
     if (rolesKnown) {
-      err(['hosts'], 'etcd-even', `there are ${etcd.length} etcd members (${hostList(etcd)}): etcd needs an odd number, an even count adds no fault tolerance and can split the vote`, `use ${etcd.length - 1} or ${etcd.length + 1} etcd members`);
+      err(
+        ['hosts'],
+        'etcd-even',
+        `there are ${etcd.length} etcd members (${hostList(etcd)}): etcd needs an odd number, an even count adds no fault tolerance and can split the vote`,
+        `use ${etcd.length - 1} or ${etcd.length + 1} etcd members`,
+      );
     }
   } else if (etcd.length === 1 && rolesKnown) {
-    out.push(warning(['hosts', etcd[0]!.index, 'roles'], 'etcd-single', `only one etcd member (${hostList(etcd)}): the cluster has no fault tolerance, losing that host loses the cluster state`, 'use 3 etcd members (5 for large production clusters)'));
+    out.push(
+      warning(
+        ['hosts', etcd[0]!.index, 'roles'],
+        'etcd-single',
+        `only one etcd member (${hostList(etcd)}): the cluster has no fault tolerance, losing that host loses the cluster state`,
+        'use 3 etcd members (5 for large production clusters)',
+      ),
+    );
   }
 
   const lbs = withRole('loadbalancer');
   if (l.externalPresent) {
     for (const h of lbs) {
-      err(['hosts', h.index, 'roles'], 'loadbalancer-conflict', `${hostLabel(h)} has the role "loadbalancer" but loadBalancer.external is set`, 'either remove the role loadbalancer from this host, or remove loadBalancer.external');
+      err(
+        ['hosts', h.index, 'roles'],
+        'loadbalancer-conflict',
+        `${hostLabel(h)} has the role "loadbalancer" but loadBalancer.external is set`,
+        'either remove the role loadbalancer from this host, or remove loadBalancer.external',
+      );
     }
   } else if (lbs.length === 0) {
-    if (rolesKnown) err(['hosts'], 'no-loadbalancer', 'no host has the role "loadbalancer" and no loadBalancer.external.address is set: the API servers need one front end', 'add the role loadbalancer to one host, or set loadBalancer.external.address');
+    if (rolesKnown)
+      err(
+        ['hosts'],
+        'no-loadbalancer',
+        'no host has the role "loadbalancer" and no loadBalancer.external.address is set: the API servers need one front end',
+        'add the role loadbalancer to one host, or set loadBalancer.external.address',
+      );
   } else if (lbs.length > 1) {
     for (const h of lbs.slice(1)) {
-      err(['hosts', h.index, 'roles'], 'multiple-loadbalancers', `${lbs.length} hosts have the role "loadbalancer" (${hostList(lbs)}); exactly one is allowed`, `remove the role loadbalancer from ${hostLabel(h)}, or use loadBalancer.external for an HA front end`);
+      err(
+        ['hosts', h.index, 'roles'],
+        'multiple-loadbalancers',
+        `${lbs.length} hosts have the role "loadbalancer" (${hostList(lbs)}); exactly one is allowed`,
+        `remove the role loadbalancer from ${hostLabel(h)}, or use loadBalancer.external for an HA front end`,
+      );
     }
   }
   if (l.lbPort === APISERVER_PORT && !l.externalPresent) {
@@ -74,14 +134,29 @@ export function roleProblems(l: LooseSpec): Problem[] {
   }
 
   if (rolesKnown && withRole('controlplane').length === 0) {
-    err(['hosts'], 'no-controlplane', 'no host has the role "controlplane"', 'add the role controlplane to at least one host (two or more for high availability)');
+    err(
+      ['hosts'],
+      'no-controlplane',
+      'no host has the role "controlplane"',
+      'add the role controlplane to at least one host (two or more for high availability)',
+    );
   }
   if (rolesKnown && withRole('worker').length === 0) {
-    err(['hosts'], 'no-worker', 'no host has the role "worker": pods would have nowhere to run', 'add the role worker to at least one host');
+    err(
+      ['hosts'],
+      'no-worker',
+      'no host has the role "worker": pods would have nowhere to run',
+      'add the role worker to at least one host',
+    );
   }
   const admins = withRole('admin');
   for (const h of admins.slice(1)) {
-    err(['hosts', h.index, 'roles'], 'multiple-admins', `${admins.length} hosts have the role "admin" (${hostList(admins)}); at most one is allowed`, `remove the role admin from ${hostLabel(h)} (zero admin hosts is fine: use \`hardway kubeconfig\` on your workstation)`);
+    err(
+      ['hosts', h.index, 'roles'],
+      'multiple-admins',
+      `${admins.length} hosts have the role "admin" (${hostList(admins)}); at most one is allowed`,
+      `remove the role admin from ${hostLabel(h)} (zero admin hosts is fine: use \`hardway kubeconfig\` on your workstation)`,
+    );
   }
   return out;
 }

@@ -53,11 +53,23 @@ export function sshProblems(l: LooseSpec): Problem[] {
       if (!hostNames.includes(name)) {
         const guess = didYouMean(name, hostNames);
         out.push(
-          warning(['ssh', 'fingerprints', name], 'unknown-fingerprint-host', `fingerprint for ${quote(name)}, which is not a host in this file${guess ? ` (did you mean "${guess}"?)` : ''}`, guess ? `rename it to "${guess}"` : 'remove it, or correct the host name'),
+          warning(
+            ['ssh', 'fingerprints', name],
+            'unknown-fingerprint-host',
+            `fingerprint for ${quote(name)}, which is not a host in this file${guess ? ` (did you mean "${guess}"?)` : ''}`,
+            guess ? `rename it to "${guess}"` : 'remove it, or correct the host name',
+          ),
         );
       }
       if (typeof value === 'string' && !FINGERPRINT_RE.test(value)) {
-        out.push(error(['ssh', 'fingerprints', name], 'invalid-fingerprint', `fingerprint ${quote(value)} is not an OpenSSH SHA256 fingerprint`, 'copy it from `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host, e.g. SHA256:abc...'));
+        out.push(
+          error(
+            ['ssh', 'fingerprints', name],
+            'invalid-fingerprint',
+            `fingerprint ${quote(value)} is not an OpenSSH SHA256 fingerprint`,
+            'copy it from `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host, e.g. SHA256:abc...',
+          ),
+        );
       }
     }
   }

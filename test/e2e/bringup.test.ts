@@ -109,7 +109,10 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     const report = await dryRunOnLab();
     assert.equal(report.failing, 0, JSON.stringify(report.steps.filter((x) => x.outcome === 'fails')));
     assert.ok(report.changing >= plan.hosts.length, `only ${report.changing} steps would change something`);
-    assert.ok(report.byHost['worker-2']?.some((c) => c.includes('/etc/hosts')), JSON.stringify(report.byHost['worker-2']));
+    assert.ok(
+      report.byHost['worker-2']?.some((c) => c.includes('/etc/hosts')),
+      JSON.stringify(report.byHost['worker-2']),
+    );
     assert.ok(report.byHost[plan.ca.host]?.length, 'the CA would be created');
     assert.deepEqual(await Promise.all(plan.hosts.map((h) => hostState(h.name))), before, 'a dry run touched a host');
   });
@@ -138,18 +141,33 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     const client = plan.certificates.find((c) => c.id === 'etcd-healthcheck-client')!.placements.find((p) => p.host === 'etcd-2')!;
     const endpoints = plan.etcd.members.map((m) => m.clientUrl).join(',');
     const tls = `--cacert ${client.caPath} --cert ${client.certPath} --key ${client.keyPath}`;
-    const health = JSON.parse(await sh('etcd-2', `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints ${endpoints} ${tls} endpoint health -w json`)) as {
+    const health = JSON.parse(
+      await sh('etcd-2', `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints ${endpoints} ${tls} endpoint health -w json`),
+    ) as {
       endpoint: string;
       health: boolean;
     }[];
     assert.equal(health.length, 3);
-    assert.ok(health.every((h) => h.health), JSON.stringify(health));
+    assert.ok(
+      health.every((h) => h.health),
+      JSON.stringify(health),
+    );
     // A write on one member is read on another.
-    await sh('etcd-1', `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints ${plan.etcd.members[0]!.clientUrl} ${tls.replaceAll('etcd-2', 'etcd-1')} put hardway-e2e yes`);
-    const read = await sh('etcd-3', `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints ${plan.etcd.members[2]!.clientUrl} ${tls} get hardway-e2e --print-value-only`);
+    await sh(
+      'etcd-1',
+      `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints ${plan.etcd.members[0]!.clientUrl} ${tls.replaceAll('etcd-2', 'etcd-1')} put hardway-e2e yes`,
+    );
+    const read = await sh(
+      'etcd-3',
+      `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints ${plan.etcd.members[2]!.clientUrl} ${tls} get hardway-e2e --print-value-only`,
+    );
     assert.equal(read.trim(), 'yes');
     // Without a client certificate etcd refuses the client.
-    const anon = await labExec(dir, 'etcd-2', ['sh', '-c', `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints ${plan.etcd.members[0]!.clientUrl} --cacert ${client.caPath} --dial-timeout 3s --command-timeout 5s get x`]);
+    const anon = await labExec(dir, 'etcd-2', [
+      'sh',
+      '-c',
+      `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints ${plan.etcd.members[0]!.clientUrl} --cacert ${client.caPath} --dial-timeout 3s --command-timeout 5s get x`,
+    ]);
     assert.notEqual(anon.code, 0);
   });
 
@@ -182,7 +200,10 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     assert.equal((await sh(plan.ca.host, `stat -c %a ${plan.ca.keyPath}`)).trim(), '600');
     const digest = createHash('sha256').update(caKey).digest('hex');
     for (const h of plan.hosts.filter((x) => x.name !== plan.ca.host)) {
-      const sums = await sh(h.name, 'find /etc /var/lib /root /opt /usr/local -xdev -type f -size -64k -exec sha256sum {} + 2>/dev/null || true');
+      const sums = await sh(
+        h.name,
+        'find /etc /var/lib /root /opt /usr/local -xdev -type f -size -64k -exec sha256sum {} + 2>/dev/null || true',
+      );
       assert.ok(!sums.includes(digest), `the CA key is on ${h.name}`);
     }
   });
@@ -197,7 +218,8 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
       s.on('error', reject);
     });
     const cfg = await sh(lb.name, 'cat /etc/haproxy/haproxy.cfg');
-    for (const cp of plan.apiServer.controlPlanes) assert.match(cfg, new RegExp(`server ${cp.name} ${cp.address.replaceAll('.', '\\.')}:6443 check`));
+    for (const cp of plan.apiServer.controlPlanes)
+      assert.match(cfg, new RegExp(`server ${cp.name} ${cp.address.replaceAll('.', '\\.')}:6443 check`));
     await sh(lb.name, 'haproxy -c -f /etc/haproxy/haproxy.cfg');
   });
 

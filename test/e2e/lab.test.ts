@@ -131,8 +131,16 @@ describe('lab', { timeout: 120_000 }, () => {
   it('writes cluster.yaml with the lab SSH settings, key pair and known_hosts by address and name', () => {
     const written = parse(readFileSync(join(dir, 'cluster.yaml'), 'utf8')) as ClusterSpec;
     assert.equal(written.name, cluster);
-    assert.deepEqual(written.hosts.map((h) => [h.name, h.address]), HOSTS.map((h) => [h.name, h.address]));
-    assert.deepEqual(written.ssh, { user: 'root', port: 22, identityFile: join(dir, 'id_ed25519'), knownHostsFile: join(dir, 'known_hosts') });
+    assert.deepEqual(
+      written.hosts.map((h) => [h.name, h.address]),
+      HOSTS.map((h) => [h.name, h.address]),
+    );
+    assert.deepEqual(written.ssh, {
+      user: 'root',
+      port: 22,
+      identityFile: join(dir, 'id_ed25519'),
+      knownHostsFile: join(dir, 'known_hosts'),
+    });
     assert.equal(written.networks.infrastructure, `${SUBNET}.0/24`);
     assert.equal(statSync(join(dir, 'id_ed25519')).mode & 0o077, 0, 'private key is 0600');
     assert.ok(existsSync(join(dir, 'id_ed25519.pub')));
@@ -170,7 +178,10 @@ describe('lab', { timeout: 120_000 }, () => {
   it('gives every host its own hostname', async () => {
     const names = [];
     for (const h of HOSTS) names.push((await sshOk(h, 'hostname')).trim());
-    assert.deepEqual(names, HOSTS.map((h) => h.name));
+    assert.deepEqual(
+      names,
+      HOSTS.map((h) => h.name),
+    );
     const exec = await labExec(dir, 'beta', ['hostname']);
     assert.deepEqual([exec.code, exec.stdout.trim()], [0, 'beta']);
   });
@@ -232,7 +243,11 @@ describe('lab', { timeout: 120_000 }, () => {
       'WantedBy=multi-user.target',
       '',
     ].join('\n');
-    const put = await ssh(h, 'cat > /etc/systemd/system/labweb.service && systemctl daemon-reload && systemctl enable --now labweb.service', unit);
+    const put = await ssh(
+      h,
+      'cat > /etc/systemd/system/labweb.service && systemctl daemon-reload && systemctl enable --now labweb.service',
+      unit,
+    );
     assert.equal(put.code, 0, put.stderr);
     // New sessions, after the first one closed.
     await new Promise((r) => setTimeout(r, 300));
@@ -240,14 +255,20 @@ describe('lab', { timeout: 120_000 }, () => {
     assert.equal((await sshOk(h, 'systemctl is-enabled labweb')).trim(), 'enabled');
     assert.equal(await httpStatus(h.address, 8080), 200);
     const netIno = statSync(`/run/netns/${state.hosts[2]!.netns}`).ino;
-    assert.ok(processesIn(new Set([netIno])).some((p) => p.includes('http.server')), 'the service runs in the host namespace');
+    assert.ok(
+      processesIn(new Set([netIno])).some((p) => p.includes('http.server')),
+      'the service runs in the host namespace',
+    );
     // The unit exists only on that host.
     assert.equal((await ssh(HOSTS[0]!, 'systemctl is-active labweb')).stdout.trim() === 'active', false);
     // restart works and the service answers again
     await sshOk(h, 'systemctl restart labweb');
     assert.equal((await sshOk(h, 'systemctl is-active labweb')).trim(), 'active');
     for (let i = 0; ; i++) {
-      const ok = await httpStatus(h.address, 8080).then((s) => s === 200, () => false);
+      const ok = await httpStatus(h.address, 8080).then(
+        (s) => s === 200,
+        () => false,
+      );
       if (ok) break;
       assert.ok(i < 50, 'service answers after restart');
       await new Promise((r) => setTimeout(r, 100));
@@ -266,7 +287,10 @@ describe('lab', { timeout: 120_000 }, () => {
     assert.deepEqual(lines, [], 'nothing to do');
     assert.deepEqual(again, state);
     assert.deepEqual(await labStatus(dir), before, 'same sshd pids');
-    assert.deepEqual(['known_hosts', 'id_ed25519', 'cluster.yaml'].map((f) => readFileSync(join(dir, f), 'utf8')), files);
+    assert.deepEqual(
+      ['known_hosts', 'id_ed25519', 'cluster.yaml'].map((f) => readFileSync(join(dir, f), 'utf8')),
+      files,
+    );
     assert.equal((await ssh(HOSTS[0]!, `test -e ${probe}`)).code, 0, 'host /etc is not reseeded');
     assert.match(await sshOk(HOSTS[0]!, 'cat /etc/hosts'), new RegExp(HOSTS[1]!.name), '/etc/hosts edits survive');
     assert.equal((await sshOk(HOSTS[2]!, 'systemctl is-active labweb')).trim(), 'active', 'services keep running');

@@ -6,7 +6,15 @@
 // A MemoryLab holds several hosts (HostShells): etcdctl on one member asks the others, as the real one does.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { fileAction, type ChangeOptions, type ExecOptions, type FileAction, type FileOptions, type HostShell, type HostShells } from '../../activities/host-shell.js';
+import {
+  fileAction,
+  type ChangeOptions,
+  type ExecOptions,
+  type FileAction,
+  type FileOptions,
+  type HostShell,
+  type HostShells,
+} from '../../activities/host-shell.js';
 import { PROBE_SCRIPT } from '../../activities/preflight-facts.js';
 import type { HostTarget } from '../../activities/types.js';
 import { CommandFailed } from '../../remote/errors.js';
@@ -163,7 +171,15 @@ export class MemoryHost implements HostShell {
 
   /** A copy with the same state (files, directories, services, counters) and an empty log. */
   clone(): MemoryHost {
-    const c = new MemoryHost({ name: this.name, address: this.address, os: this.os, arch: this.arch, memoryMiB: this.memoryMiB, interfaces: this.interfaces.map((i) => ({ ...i })), commands: [...this.commands] });
+    const c = new MemoryHost({
+      name: this.name,
+      address: this.address,
+      os: this.os,
+      arch: this.arch,
+      memoryMiB: this.memoryMiB,
+      interfaces: this.interfaces.map((i) => ({ ...i })),
+      commands: [...this.commands],
+    });
     if (this.defaultRoute) c.defaultRoute = { ...this.defaultRoute };
     else c.defaultRoute = undefined;
     c.files.clear();
@@ -179,10 +195,14 @@ export class MemoryHost implements HostShell {
 
   /** Everything a change could touch, in a stable text form: equal snapshots mean an untouched host. */
   snapshot(): string {
-    const files = [...this.files].sort(([a], [b]) => a.localeCompare(b)).map(([p, f]) => `${p} ${sha256(f.content)} ${f.mode.toString(8)} ${f.owner}:${f.group}`);
+    const files = [...this.files]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([p, f]) => `${p} ${sha256(f.content)} ${f.mode.toString(8)} ${f.owner}:${f.group}`);
     const dirs = [...this.dirs].sort(([a], [b]) => a.localeCompare(b)).map(([p, m]) => `${p}/ ${m.toString(8)}`);
     const services = [...this.services].sort(([a], [b]) => a.localeCompare(b)).map(([n, s]) => `${n} ${JSON.stringify(s)}`);
-    return [...files, ...dirs, ...services, `daemon-reloads ${this.daemonReloads}`, `commands ${[...this.commands].sort().join(',')}`].join('\n');
+    return [...files, ...dirs, ...services, `daemon-reloads ${this.daemonReloads}`, `commands ${[...this.commands].sort().join(',')}`].join(
+      '\n',
+    );
   }
 
   /** The log's entries of one kind, e.g. every change() command. */
@@ -226,7 +246,11 @@ export class MemoryHost implements HostShell {
   private action(path: string, content: string | Buffer, opts: FileOptions): FileAction {
     const f = this.files.get(path);
     if (!f) return fileAction({ path, exists: false }, content, opts);
-    return fileAction({ path, exists: true, sha256: sha256(f.content), mode: f.mode, owner: f.owner, group: f.group, type: 'regular file' }, content, opts);
+    return fileAction(
+      { path, exists: true, sha256: sha256(f.content), mode: f.mode, owner: f.owner, group: f.group, type: 'regular file' },
+      content,
+      opts,
+    );
   }
 
   // ---- the interpreter --------------------------------------------------------------------------------------------
@@ -234,7 +258,12 @@ export class MemoryHost implements HostShell {
   private run(cmd: string, viaChange: boolean, input: string | Buffer | undefined, allow: number[] = []): ExecResult {
     const buf = input === undefined ? undefined : Buffer.isBuffer(input) ? input : Buffer.from(input);
     for (const h of [...this.extra, ...this.handlers]) {
-      const m = typeof h.pattern === 'string' ? (cmd === h.pattern ? (Object.assign([cmd], { index: 0, input: cmd }) as RegExpMatchArray) : null) : cmd.match(h.pattern);
+      const m =
+        typeof h.pattern === 'string'
+          ? cmd === h.pattern
+            ? (Object.assign([cmd], { index: 0, input: cmd }) as RegExpMatchArray)
+            : null
+          : cmd.match(h.pattern);
       if (!m) continue;
       if (h.mutates && !viaChange) throw new Error(`${this.name}: a command that changes the host came through exec(): ${cmd}`);
       if (!h.mutates && viaChange) throw new Error(`${this.name}: a command that only reads came through change(): ${cmd}`);
@@ -321,7 +350,11 @@ export class MemoryHost implements HostShell {
         const known = this.unitFile(name) !== undefined;
         const enabled = known ? (s?.enabled ? 'enabled\n' : 'disabled\n') : '';
         const active = s?.active ? 'active\n' : 'inactive\n';
-        return { code: s?.active ? 0 : 3, stdout: enabled + active, stderr: known ? '' : `Failed to get unit file state for ${name}.service: No such file or directory\n` };
+        return {
+          code: s?.active ? 0 : 3,
+          stdout: enabled + active,
+          stderr: known ? '' : `Failed to get unit file state for ${name}.service: No such file or directory\n`,
+        };
       },
     },
     {
@@ -369,7 +402,12 @@ export class MemoryHost implements HostShell {
         const urls = words(m[2]!)[0]!.split(',');
         const members = urls.map((u) => ({ url: u, host: this.lab?.byUrl(u) ?? (u.includes(`//${this.address}:`) ? this : undefined) }));
         if (m[3] === 'endpoint health') {
-          const health = members.map(({ url, host }) => ({ endpoint: url, health: !!host?.etcdRuns(), took: '1ms', ...(host?.etcdRuns() ? {} : { error: 'context deadline exceeded' }) }));
+          const health = members.map(({ url, host }) => ({
+            endpoint: url,
+            health: !!host?.etcdRuns(),
+            took: '1ms',
+            ...(host?.etcdRuns() ? {} : { error: 'context deadline exceeded' }),
+          }));
           return { code: health.every((h) => h.health) ? 0 : 1, stdout: JSON.stringify(health), stderr: '' };
         }
         const names = members.filter(({ host }) => host?.etcdRuns()).map(({ host }) => ({ name: host!.etcdName() }));
@@ -392,7 +430,11 @@ export class MemoryHost implements HostShell {
         return ok(out); // the pipeline's status is awk's
       },
     },
-    { pattern: /^command -v haproxy$/, mutates: false, run: () => (this.commands.has('haproxy') ? ok('/usr/sbin/haproxy\n') : fail(1, '')) },
+    {
+      pattern: /^command -v haproxy$/,
+      mutates: false,
+      run: () => (this.commands.has('haproxy') ? ok('/usr/sbin/haproxy\n') : fail(1, '')),
+    },
     {
       pattern: /^if command -v apt-get >\/dev\/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy; [\s\S]*fi$/,
       mutates: true,
@@ -470,7 +512,10 @@ export class MemoryHost implements HostShell {
       '@@mem',
       `MemTotal:       ${this.memoryMiB * 1024} kB`,
       '@@addr',
-      ...ifaces.map((i, n) => `${n + 1}: ${i.name}    inet ${i.address}/${i.prefix} scope global ${i.name}\\       valid_lft forever preferred_lft forever`),
+      ...ifaces.map(
+        (i, n) =>
+          `${n + 1}: ${i.name}    inet ${i.address}/${i.prefix} scope global ${i.name}\\       valid_lft forever preferred_lft forever`,
+      ),
       '@@route',
       ...(this.defaultRoute ? [`default via ${this.defaultRoute.via} dev ${this.defaultRoute.dev}`] : []),
       '@@commands',
@@ -527,7 +572,10 @@ export class MemoryLab implements HostShells {
 }
 
 /** A lab with one fresh memory host per planned host. */
-export function labFor(plan: { hosts: { name: string; address: string }[] }, o: Partial<Omit<MemoryHostOptions, 'name' | 'address'>> = {}): MemoryLab {
+export function labFor(
+  plan: { hosts: { name: string; address: string }[] },
+  o: Partial<Omit<MemoryHostOptions, 'name' | 'address'>> = {},
+): MemoryLab {
   return new MemoryLab(plan.hosts.map((h) => ({ ...o, name: h.name, address: h.address })));
 }
 

@@ -27,7 +27,8 @@ function seedPlan(): ClusterPlan {
 }
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-const input = <K extends ActivityName>(plan: ClusterPlan, activity: K, host: string): ActivityInput<K> => stepOf(activity).input(plan, host);
+const input = <K extends ActivityName>(plan: ClusterPlan, activity: K, host: string): ActivityInput<K> =>
+  stepOf(activity).input(plan, host);
 
 /** Runs one activity in a mock Temporal activity (attempt and heartbeat details as given). */
 async function run<K extends ActivityName>(
@@ -96,7 +97,10 @@ describe('(a) a second run of each activity changes nothing and restarts nothing
         assert.equal(lab.snapshot(), before);
         for (const h of lab.hosts.values()) {
           assert.deepEqual(h.logged('change'), [], `${h.name} ran changes`);
-          assert.ok(h.logged('putFile').every((p) => p.endsWith('(unchanged)')), `${h.name} wrote ${h.logged('putFile').join(', ')}`);
+          assert.ok(
+            h.logged('putFile').every((p) => p.endsWith('(unchanged)')),
+            `${h.name} wrote ${h.logged('putFile').join(', ')}`,
+          );
         }
       });
     }
@@ -109,7 +113,10 @@ describe('(b) a changed input rewrites what it renders and restarts exactly once
     const h = lab.host('etcd-1');
     const before = { ...h.service('etcd') };
     const reloads = h.daemonReloads;
-    const changedInput = { ...input(plan, 'etcd/member', 'etcd-1'), initialCluster: `${plan.etcd.initialCluster},etcd-4=https://192.168.56.14:2380` };
+    const changedInput = {
+      ...input(plan, 'etcd/member', 'etcd-1'),
+      initialCluster: `${plan.etcd.initialCluster},etcd-4=https://192.168.56.14:2380`,
+    };
     const report = await run(lab, 'etcd/member', changedInput);
     assert.deepEqual(report.changed, [ETCD_UNIT_PATH, 'restarted etcd']);
     assert.match(h.text(ETCD_UNIT_PATH)!, /--initial-cluster \S+,etcd-4=https:\/\/192\.168\.56\.14:2380 /);
@@ -146,7 +153,10 @@ describe('(b) a changed input rewrites what it renders and restarts exactly once
     assert.match(h.text(HAPROXY_CONFIG_PATH)!, /server cp-3 192\.168\.56\.23:6443 check/);
     assert.equal(h.files.has(`${HAPROXY_CONFIG_PATH}.hardway-new`), false);
     assert.equal(h.service('haproxy').restarts, 2);
-    assert.deepEqual(h.logged('exec').filter((c) => c.startsWith('haproxy -c')), [`haproxy -c -f ${HAPROXY_CONFIG_PATH}.hardway-new`]);
+    assert.deepEqual(
+      h.logged('exec').filter((c) => c.startsWith('haproxy -c')),
+      [`haproxy -c -f ${HAPROXY_CONFIG_PATH}.hardway-new`],
+    );
     assert.deepEqual((await run(lab, 'loadbalancer/haproxy', grown)).changed, []);
   });
 
@@ -170,7 +180,7 @@ describe('(c) a CA that does not match the plan', () => {
     const lab = converged.clone();
     const ca = lab.host('ca');
     const caInput = input(plan, 'pki/authority', 'ca');
-    const foreign = await createCA({ ...caInput.ca.certificate, commonName: 'someone else\'s CA' }, { bits: 2048 });
+    const foreign = await createCA({ ...caInput.ca.certificate, commonName: "someone else's CA" }, { bits: 2048 });
     ca.write(caInput.ca.certPath, foreign.certPem, 0o644);
     ca.write(caInput.ca.keyPath, foreign.keyPem, 0o600);
     const before = lab.snapshot();
@@ -214,7 +224,8 @@ describe('(d) /etc/hosts', () => {
     const report = await run(lab, 'hosts/hosts-file', hostsInput);
     assert.deepEqual(report.changed, ['/etc/hosts']);
     const text = h.text('/etc/hosts')!;
-    for (const line of mine.split('\n').filter((l) => l && !l.startsWith('127.0.1.1'))) assert.ok(text.split('\n').includes(line), `lost: ${line}`);
+    for (const line of mine.split('\n').filter((l) => l && !l.startsWith('127.0.1.1')))
+      assert.ok(text.split('\n').includes(line), `lost: ${line}`);
     assert.ok(text.includes('# hardway: conflicts with the cluster block: 127.0.1.1\tetcd-1'));
     assert.ok(text.startsWith(mine.split('\n').slice(0, 1).join('\n')));
     assert.match(text, /# BEGIN hardway cluster hardway[\s\S]*192\.168\.56\.11\s+etcd-1[\s\S]*# END hardway cluster hardway\n$/);
@@ -230,7 +241,9 @@ describe('(d) /etc/hosts', () => {
     const lab = labFor(plan);
     const h = lab.host('admin');
     h.handle(/^getent ahostsv4 /, false, () => ({ code: 0, stdout: '127.0.1.1 admin\n', stderr: '' }));
-    const f = await failure(run(lab, 'hosts/hosts-file', input(plan, 'hosts/hosts-file', 'admin'), { attempt: 4, heartbeatDetails: { changed: ['/etc/hosts'] } }));
+    const f = await failure(
+      run(lab, 'hosts/hosts-file', input(plan, 'hosts/hosts-file', 'admin'), { attempt: 4, heartbeatDetails: { changed: ['/etc/hosts'] } }),
+    );
     assert.equal(f.type, 'NotReady');
     assert.equal(f.nonRetryable, false);
     assert.match(f.message, /admin -> 127\.0\.1\.1 \(want 192\.168\.56\.40\)/);
@@ -261,7 +274,10 @@ describe('a step retried after its worker was killed', () => {
   it('a unit written by the killed attempt gets its daemon-reload and restart', async () => {
     const lab = converged.clone();
     const h = lab.host('etcd-1');
-    const report = await run(lab, 'etcd/member', input(plan, 'etcd/member', 'etcd-1'), { attempt: 2, heartbeatDetails: { changed: [ETCD_UNIT_PATH] } });
+    const report = await run(lab, 'etcd/member', input(plan, 'etcd/member', 'etcd-1'), {
+      attempt: 2,
+      heartbeatDetails: { changed: [ETCD_UNIT_PATH] },
+    });
     assert.deepEqual(report.changed, [ETCD_UNIT_PATH, 'restarted etcd']);
     assert.deepEqual(h.logged('change'), ['systemctl daemon-reload', 'systemctl restart etcd']);
   });

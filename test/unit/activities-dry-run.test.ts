@@ -89,17 +89,28 @@ describe('dry run', () => {
     // verification waits for its own changes).
     const member = step('etcd/member', 'etcd-2');
     assert.equal(member.outcome, 'changes');
-    assert.deepEqual(member.changes.map((c) => c.what), [
-      'install etcd v3.4.23 (amd64) into /usr/local/bin from https://github.com/etcd-io/etcd/releases/download/v3.4.23',
-      'mkdir -p /var/lib/etcd && chmod 0700 /var/lib/etcd',
-    ]);
+    assert.deepEqual(
+      member.changes.map((c) => c.what),
+      [
+        'install etcd v3.4.23 (amd64) into /usr/local/bin from https://github.com/etcd-io/etcd/releases/download/v3.4.23',
+        'mkdir -p /var/lib/etcd && chmod 0700 /var/lib/etcd',
+      ],
+    );
     assert.equal(step('etcd/quorum', 'etcd-1').outcome, 'depends');
     const lb = step('loadbalancer/haproxy', 'lb');
     assert.equal(lb.outcome, 'changes');
-    assert.deepEqual(lb.changes.map((c) => c.what), ['install haproxy (apt-get, dnf or yum)', 'create /etc/haproxy/haproxy.cfg.hardway-new (0644)']);
+    assert.deepEqual(
+      lb.changes.map((c) => c.what),
+      ['install haproxy (apt-get, dnf or yum)', 'create /etc/haproxy/haproxy.cfg.hardway-new (0644)'],
+    );
     assert.equal(lb.reason, 'haproxy reads lb:/etc/haproxy/haproxy.cfg.hardway-new, which a change above writes');
 
-    assert.ok(lines.includes('  pki/certificates/etcd-1: depends on changes above: the step reads ca:/var/lib/hardway/ca/ca.crt, which a change above writes'), lines.join('\n'));
+    assert.ok(
+      lines.includes(
+        '  pki/certificates/etcd-1: depends on changes above: the step reads ca:/var/lib/hardway/ca/ca.crt, which a change above writes',
+      ),
+      lines.join('\n'),
+    );
     assert.ok(lines.includes('      cp-1: create /etc/kubernetes/pki/service-accounts.key (0600)'));
     assert.deepEqual(report.byHost['cp-1'], [
       'hosts/hosts-file: update /etc/hosts (0644)',
@@ -128,7 +139,12 @@ describe('dry run', () => {
     untouched(lab, before);
     const changing = report.steps.filter((s) => s.outcome !== 'unchanged');
     assert.deepEqual(
-      changing.map((s) => ({ step: `${s.activity}/${s.host}`, outcome: s.outcome, changes: s.changes.map((c) => c.what), reported: s.reported })),
+      changing.map((s) => ({
+        step: `${s.activity}/${s.host}`,
+        outcome: s.outcome,
+        changes: s.changes.map((c) => c.what),
+        reported: s.reported,
+      })),
       [
         {
           step: 'etcd/member/etcd-1',

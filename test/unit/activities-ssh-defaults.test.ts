@@ -13,17 +13,21 @@ import type { HostTarget } from '../../activities/types.js';
 import { resolveSshDefaults } from '../../remote/connection.js';
 
 const home = '/home/op';
-const having = (...files: string[]) => ({ home, agentSocket: '/run/agent.sock', exists: (p: string) => files.map((f) => join(home, '.ssh', f)).includes(p) });
+const having = (...files: string[]) => ({
+  home,
+  agentSocket: '/run/agent.sock',
+  exists: (p: string) => files.map((f) => join(home, '.ssh', f)).includes(p),
+});
 
 describe('resolveSshDefaults: the one place', () => {
-  it('the worker\'s --identity comes first: the key is a file on the worker\'s machine', () => {
+  it("the worker's --identity comes first: the key is a file on the worker's machine", () => {
     assert.deepEqual(resolveSshDefaults({ identityFile: '/keys/cluster' }, { identityFile: '/keys/worker' }, having('id_ed25519')), {
       identityFile: '/keys/worker',
       knownHostsFile: '/home/op/.ssh/known_hosts',
     });
   });
 
-  it('then the cluster file\'s ssh.identityFile', () => {
+  it("then the cluster file's ssh.identityFile", () => {
     assert.equal(resolveSshDefaults({ identityFile: '/keys/cluster' }, {}, having('id_ed25519')).identityFile, '/keys/cluster');
   });
 
@@ -33,14 +37,17 @@ describe('resolveSshDefaults: the one place', () => {
     assert.equal(resolveSshDefaults({}, {}, having('id_rsa')).agent, undefined, 'no agent next to an identity file');
   });
 
-  it('then the agent (the worker\'s socket, else $SSH_AUTH_SOCK), and nothing when there is none', () => {
+  it("then the agent (the worker's socket, else $SSH_AUTH_SOCK), and nothing when there is none", () => {
     assert.deepEqual(resolveSshDefaults({}, {}, having()), { agent: '/run/agent.sock', knownHostsFile: '/home/op/.ssh/known_hosts' });
     assert.equal(resolveSshDefaults({}, { agent: '/run/worker.sock' }, having()).agent, '/run/worker.sock');
     assert.deepEqual(resolveSshDefaults({}, {}, { ...having(), agentSocket: undefined }), { knownHostsFile: '/home/op/.ssh/known_hosts' });
   });
 
-  it('the cluster file\'s known_hosts, else ~/.ssh/known_hosts', () => {
-    assert.equal(resolveSshDefaults({ knownHostsFile: '/etc/hardway/known_hosts' }, {}, having()).knownHostsFile, '/etc/hardway/known_hosts');
+  it("the cluster file's known_hosts, else ~/.ssh/known_hosts", () => {
+    assert.equal(
+      resolveSshDefaults({ knownHostsFile: '/etc/hardway/known_hosts' }, {}, having()).knownHostsFile,
+      '/etc/hardway/known_hosts',
+    );
   });
 });
 
@@ -60,7 +67,7 @@ describe('sshTarget uses it', () => {
     });
   });
 
-  it('a target without identity takes the worker\'s, then the home directory\'s, as the connection would', () => {
+  it("a target without identity takes the worker's, then the home directory's, as the connection would", () => {
     assert.equal(sshTarget(target, { identityFile: '/keys/worker' }).identityFile, '/keys/worker');
     const dir = mkdtempSync(join(tmpdir(), 'hardway-home-'));
     const saved = { HOME: process.env.HOME, SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK };
@@ -75,7 +82,11 @@ describe('sshTarget uses it', () => {
       assert.equal(t.knownHostsFile, join(dir, '.ssh', 'known_hosts'));
       rmSync(join(dir, '.ssh', 'id_rsa'));
       assert.equal(sshTarget(target).agent, '/run/agent.sock');
-      assert.deepEqual(sshTarget(target), { ...sshTarget(target), ...resolveSshDefaults({}) }, 'the same decision as the connection\'s fallback');
+      assert.deepEqual(
+        sshTarget(target),
+        { ...sshTarget(target), ...resolveSshDefaults({}) },
+        "the same decision as the connection's fallback",
+      );
     } finally {
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];

@@ -36,13 +36,16 @@ function failureOf(error: unknown): ApplicationFailure {
   return error;
 }
 
-const failWith = (e: unknown) => () => runStep('h1', async () => {
-  throw e;
-});
+const failWith = (e: unknown) => () =>
+  runStep('h1', async () => {
+    throw e;
+  });
 
 describe('retryability is decided by the error class', () => {
   it('an unreadable identity file (SshConfigError) fails the step non-retryably', async () => {
-    const { error } = await inActivity(failWith(new SshConfigError('h1 (10.0.0.1)', 'Cannot read SSH identity file /nope: ENOENT. Fix: ssh.identityFile.')));
+    const { error } = await inActivity(
+      failWith(new SshConfigError('h1 (10.0.0.1)', 'Cannot read SSH identity file /nope: ENOENT. Fix: ssh.identityFile.')),
+    );
     const f = failureOf(error);
     assert.equal(f.type, 'SshConfigError');
     assert.equal(f.nonRetryable, true);
@@ -50,7 +53,11 @@ describe('retryability is decided by the error class', () => {
   });
 
   it('NotReady, a lost connection and a failed command are retried', async () => {
-    for (const e of [new NotReady('etcd is starting'), new ConnectionFailed('h1', 'refused'), new CommandFailed('h1', { command: 'false', exitCode: 1, stderr: '', stdout: '' })]) {
+    for (const e of [
+      new NotReady('etcd is starting'),
+      new ConnectionFailed('h1', 'refused'),
+      new CommandFailed('h1', { command: 'false', exitCode: 1, stderr: '', stdout: '' }),
+    ]) {
       const f = failureOf((await inActivity(failWith(e))).error);
       assert.equal(f.type, e.name);
       assert.equal(f.nonRetryable, false, e.name);
@@ -66,7 +73,12 @@ describe('retryability is decided by the error class', () => {
   });
 
   it('ConfigurationError, PreflightFailed and a host key mismatch are not retried', async () => {
-    const mismatch = new HostKeyMismatch('h1', { expected: ['SHA256:a'], presented: 'SHA256:b', keyType: 'ssh-ed25519', source: 'known_hosts' });
+    const mismatch = new HostKeyMismatch('h1', {
+      expected: ['SHA256:a'],
+      presented: 'SHA256:b',
+      keyType: 'ssh-ed25519',
+      source: 'known_hosts',
+    });
     for (const e of [new ConfigurationError('wrong'), new PreflightFailed('too little memory'), mismatch]) {
       const f = failureOf((await inActivity(failWith(e))).error);
       assert.equal(f.type, e.name);
@@ -75,7 +87,10 @@ describe('retryability is decided by the error class', () => {
   });
 
   it('a certificate placement missing from the input fails in render, non-retryably, before any host is read', async () => {
-    const lab = new MemoryLab([{ name: 'etcd-1', address: '10.0.0.11' }, { name: 'ca', address: '10.0.0.10' }]);
+    const lab = new MemoryLab([
+      { name: 'etcd-1', address: '10.0.0.11' },
+      { name: 'ca', address: '10.0.0.10' },
+    ]);
     const target = (name: string, address: string) => ({ name, address, user: 'root', port: 22 });
     const input: HostCertificatesInput = {
       cluster: 'c',
@@ -111,11 +126,17 @@ describe('the non-retryable failure types are derived from the classes', () => {
   );
 
   it('contains exactly the classes that say a retry cannot help', () => {
-    assert.deepEqual(
-      [...NON_RETRYABLE_TYPES].sort(),
-      ['AuthenticationFailed', 'ConfigurationError', 'HostKeyMismatch', 'HostKeyUnknown', 'PreflightFailed', 'SshConfigError'],
-    );
-    const fromClasses = exported.filter((c) => Object.prototype.hasOwnProperty.call(c.prototype, 'retryable') && !c.prototype.retryable).map((c) => c.prototype.name);
+    assert.deepEqual([...NON_RETRYABLE_TYPES].sort(), [
+      'AuthenticationFailed',
+      'ConfigurationError',
+      'HostKeyMismatch',
+      'HostKeyUnknown',
+      'PreflightFailed',
+      'SshConfigError',
+    ]);
+    const fromClasses = exported
+      .filter((c) => Object.prototype.hasOwnProperty.call(c.prototype, 'retryable') && !c.prototype.retryable)
+      .map((c) => c.prototype.name);
     assert.deepEqual([...NON_RETRYABLE_TYPES].sort(), fromClasses.sort());
   });
 
@@ -154,7 +175,7 @@ describe('a retried step keeps what earlier attempts changed', () => {
     assert.deepEqual(heartbeats[0], { changed: ['/usr/local/bin/etcd', '/usr/local/bin/etcdctl'] }, 'each change is heartbeaten at once');
   });
 
-  it('a failure carries { attempt, changed } with the earlier attempts\' changes', async () => {
+  it("a failure carries { attempt, changed } with the earlier attempts' changes", async () => {
     const { error } = await inActivity(
       () =>
         runStep('h1', async (ctx) => {
@@ -195,7 +216,8 @@ describe('outside an activity (a dry run)', () => {
         ctx.changed('y');
         throw new ConfigurationError('wrong');
       }),
-      (e: unknown) => failureOf(e).nonRetryable && JSON.stringify(failureOf(e).details) === JSON.stringify([{ attempt: 1, changed: ['y'] }]),
+      (e: unknown) =>
+        failureOf(e).nonRetryable && JSON.stringify(failureOf(e).details) === JSON.stringify([{ attempt: 1, changed: ['y'] }]),
     );
   });
 });

@@ -33,7 +33,7 @@ describe('IPv4 parse/format', () => {
   it('parses valid addresses to unsigned integers', () => {
     assert.equal(parseIPv4('0.0.0.0'), 0);
     assert.equal(parseIPv4('255.255.255.255'), 0xffffffff);
-    assert.equal(parseIPv4('192.168.56.10'), (192 * 2 ** 24) + (168 << 16) + (56 << 8) + 10);
+    assert.equal(parseIPv4('192.168.56.10'), 192 * 2 ** 24 + (168 << 16) + (56 << 8) + 10);
     assert.equal(parseIPv4('10.0.0.1'), 0x0a000001);
     assert.equal(parseIPv4('128.0.0.0'), 2 ** 31); // no sign problems
   });
@@ -95,7 +95,17 @@ describe('CIDR parse/format', () => {
   });
 
   it('rejects malformed ranges', () => {
-    for (const text of ['10.244.0.0', '10.244.0.0/', '10.244.0.0/33', '10.244.0.0/-1', '10.244.0.0/08', '10.244.0/16', '10.244.0.0/16/2', 'x/8', '10.244.0.0/ 16']) {
+    for (const text of [
+      '10.244.0.0',
+      '10.244.0.0/',
+      '10.244.0.0/33',
+      '10.244.0.0/-1',
+      '10.244.0.0/08',
+      '10.244.0/16',
+      '10.244.0.0/16/2',
+      'x/8',
+      '10.244.0.0/ 16',
+    ]) {
       assert.equal(isCidr(text), false, text);
       assert.throws(() => parseCidr(text), CidrError, text);
     }

@@ -15,7 +15,8 @@ describe('hardway CLI', () => {
   it('describes every command', () => {
     const r = hardway('--help');
     assert.equal(r.status, 0);
-    for (const c of ['plan', 'up', 'status', 'retry', 'worker', 'server', 'lab', 'demo']) assert.match(r.stdout, new RegExp(`^\\s+${c}\\b`, 'm'));
+    for (const c of ['plan', 'up', 'status', 'retry', 'worker', 'server', 'lab', 'demo'])
+      assert.match(r.stdout, new RegExp(`^\\s+${c}\\b`, 'm'));
     const up = hardway('up', '--help');
     for (const o of ['--file', '--wait', '--worker', '--address', '--namespace', '--tls'])
       assert.ok(up.stdout.includes(o), `up --help lacks ${o}`);

@@ -25,7 +25,9 @@ const keys: Record<string, { type: string; b64: string; blob: Buffer; pubPath: s
 function keygen(name: string, type: string): void {
   const path = join(dir, name);
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', path, '-C', name]);
-  const [t, b64] = readFileSync(path + '.pub', 'utf8').trim().split(' ');
+  const [t, b64] = readFileSync(path + '.pub', 'utf8')
+    .trim()
+    .split(' ');
   keys[name] = { type: t!, b64: b64!, blob: Buffer.from(b64!, 'base64'), pubPath: path + '.pub' };
 }
 
@@ -113,11 +115,7 @@ describe('parseKnownHosts', () => {
     const kh = join(dir, 'kh_hashed');
     writeFileSync(
       kh,
-      [
-        `etcd-1,192.168.56.21 ${keys.ed!.type} ${keys.ed!.b64}`,
-        `[lb.lab]:2222 ${keys.ecdsa!.type} ${keys.ecdsa!.b64}`,
-        '',
-      ].join('\n'),
+      [`etcd-1,192.168.56.21 ${keys.ed!.type} ${keys.ed!.b64}`, `[lb.lab]:2222 ${keys.ecdsa!.type} ${keys.ecdsa!.b64}`, ''].join('\n'),
     );
     execFileSync('ssh-keygen', ['-H', '-f', kh], { stdio: 'ignore' });
     const text = readFileSync(kh, 'utf8');

@@ -32,7 +32,11 @@ describe('checkSpec', () => {
     const input = deepFreeze(seed());
     const r = checkSpec(input);
     assert.ok(r.ok);
-    assert.deepEqual(r.spec.parsed, { pods: parseCidr('10.244.0.0/16'), services: parseCidr('10.32.0.0/24'), infrastructure: parseCidr('192.168.56.0/24') });
+    assert.deepEqual(r.spec.parsed, {
+      pods: parseCidr('10.244.0.0/16'),
+      services: parseCidr('10.32.0.0/24'),
+      infrastructure: parseCidr('192.168.56.0/24'),
+    });
     assert.deepEqual(r.spec.warnings, []);
     // what the user wrote, nothing more: JSON, YAML and the lab's copy stay the cluster file
     assert.equal(JSON.stringify(r.spec), JSON.stringify(input));
@@ -46,14 +50,23 @@ describe('checkSpec', () => {
     spec.hosts = spec.hosts.filter((h) => h.name !== 'etcd-2' && h.name !== 'etcd-3');
     const r = checkSpec(spec);
     assert.ok(r.ok);
-    assert.deepEqual(r.warnings.map((w) => w.code), ['etcd-single']);
-    assert.deepEqual(plan(r.spec).warnings.map((w) => w.code), ['etcd-single']);
+    assert.deepEqual(
+      r.warnings.map((w) => w.code),
+      ['etcd-single'],
+    );
+    assert.deepEqual(
+      plan(r.spec).warnings.map((w) => w.code),
+      ['etcd-single'],
+    );
   });
 
   it('plan refuses a copy of a ValidSpec, which lost its check', () => {
     const r = checkSpec(seed());
     assert.ok(r.ok);
-    assert.throws(() => plan({ ...r.spec }), (e: unknown) => e instanceof PlanError && /checkSpec or parseClusterFile/.test(e.message));
+    assert.throws(
+      () => plan({ ...r.spec }),
+      (e: unknown) => e instanceof PlanError && /checkSpec or parseClusterFile/.test(e.message),
+    );
   });
 
   it('finds the same problems as parsing the file would, without zod or yaml', () => {
@@ -85,14 +98,27 @@ describe('checkSpec', () => {
       const parsed = parseClusterFile(stringify(spec));
       assert.ok(!typed.ok && !parsed.ok, code);
       const codes = (ps: { code?: string; path: string }[]) => ps.map((p) => `${p.code} ${p.path}`).sort();
-      assert.ok(codes(typed.problems).some((c) => c.startsWith(`${code} `)), `${code}: ${formatProblems(typed.problems)}`);
+      assert.ok(
+        codes(typed.problems).some((c) => c.startsWith(`${code} `)),
+        `${code}: ${formatProblems(typed.problems)}`,
+      );
       assert.deepEqual(codes(typed.problems), codes(parsed.problems), code);
       assert.ok(typed.problems.every((p) => p.line === undefined));
     }
   });
 
   it('never throws, whatever arrives as a spec', () => {
-    const junk: unknown[] = [null, undefined, 42, 'spec', [], {}, { hosts: 'x' }, { name: 5, hosts: [null, 7, { roles: 'ca' }], networks: null }, { ...seed(), networks: { pods: 7 } }];
+    const junk: unknown[] = [
+      null,
+      undefined,
+      42,
+      'spec',
+      [],
+      {},
+      { hosts: 'x' },
+      { name: 5, hosts: [null, 7, { roles: 'ca' }], networks: null },
+      { ...seed(), networks: { pods: 7 } },
+    ];
     for (const spec of junk) {
       const r = checkSpec(spec as ClusterSpec);
       assert.equal(r.ok, false, JSON.stringify(spec));

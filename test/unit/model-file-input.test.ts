@@ -42,7 +42,10 @@ describe('encodingProblem', () => {
     assert.equal(encodingProblem(Buffer.concat([bom(0xef, 0xbb, 0xbf), seed])), undefined);
     assert.equal(encodingProblem(Buffer.from('name: lab # café, 日本, ключ\n')), undefined);
     assert.equal(encodingProblem(Buffer.alloc(0)), undefined);
-    assert.equal(encodingProblem(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00, 0x41, 0x42]))?.code, 'binary-file');
+    assert.equal(
+      encodingProblem(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00, 0x41, 0x42]))?.code,
+      'binary-file',
+    );
   });
 });
 
@@ -63,7 +66,10 @@ describe('loadSpec', () => {
 
   it('a missing file: says so, with where the lab writes one', () => {
     const missing = join(dir, 'nope.yaml');
-    usageError(missing, new RegExp(`^no such file: ${missing} — check the path \\(hardway lab up writes ~/\\.hardway/lab/cluster\\.yaml\\)$`));
+    usageError(
+      missing,
+      new RegExp(`^no such file: ${missing} — check the path \\(hardway lab up writes ~/\\.hardway/lab/cluster\\.yaml\\)$`),
+    );
   });
 
   it('a directory: asks for the file inside, and names cluster.yaml when it is there', () => {

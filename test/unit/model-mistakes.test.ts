@@ -225,7 +225,10 @@ describe('a file of junk is not echoed back', () => {
       assert.ok(p.message.length < 400, `${p.code}: message of ${p.message.length} characters`);
       assert.ok((p.fix ?? '').length < 400, `${p.code}: fix of ${p.fix!.length} characters`);
     }
-    assert.ok(all.some((p) => p.message.includes(`"${'N'.repeat(EXCERPT_LENGTH)}…"`)), 'the excerpt is marked as cut');
+    assert.ok(
+      all.some((p) => p.message.includes(`"${'N'.repeat(EXCERPT_LENGTH)}…"`)),
+      'the excerpt is marked as cut',
+    );
   });
 
   it('a whole file that is one long string', () => {

@@ -16,12 +16,15 @@ function tsFiles(dir: string): string[] {
 }
 
 function source(file: string): string {
-  return readFileSync(join(root, file), 'utf8').replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+  return readFileSync(join(root, file), 'utf8')
+    .replace(/\/\/.*$/gm, '')
+    .replace(/\/\*[\s\S]*?\*\//g, '');
 }
 
 /** Specifiers of import and export ... from statements, side-effect imports and import() calls. */
 function importsOf(file: string): string[] {
-  const statement = /^\s*(?:import|export)\s[^;'"`]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
+  const statement =
+    /^\s*(?:import|export)\s[^;'"`]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
   return [...source(file).matchAll(statement)].map((m) => (m[1] ?? m[2] ?? m[3])!);
 }
 
@@ -47,10 +50,22 @@ for (const [dir, allowed] of Object.entries(pureDirs)) {
             continue;
           }
           const target = resolve(f, spec);
-          assert.ok(allowed.dirs.some((d) => !relative(d, target).startsWith('..')), `${f} imports ${spec} (${target})`);
+          assert.ok(
+            allowed.dirs.some((d) => !relative(d, target).startsWith('..')),
+            `${f} imports ${spec} (${target})`,
+          );
         }
         const src = source(f);
-        for (const banned of [/\bprocess\./, /\bDate\.now\b/, /\bnew Date\b/, /\bMath\.random\b/, /\brequire\(/, /\bsetTimeout\b/, /\bcrypto\b/, /\bfetch\(/]) {
+        for (const banned of [
+          /\bprocess\./,
+          /\bDate\.now\b/,
+          /\bnew Date\b/,
+          /\bMath\.random\b/,
+          /\brequire\(/,
+          /\bsetTimeout\b/,
+          /\bcrypto\b/,
+          /\bfetch\(/,
+        ]) {
           assert.ok(!banned.test(src), `${f} uses ${banned}`);
         }
       });
@@ -61,7 +76,19 @@ for (const [dir, allowed] of Object.entries(pureDirs)) {
 describe('model/ modules', () => {
   it('has the expected modules', () => {
     const files = tsFiles('model');
-    for (const f of ['cidr', 'spec', 'validate', 'check', 'problem-format', 'spec-change', 'plan', 'plan-format', 'certificates', 'types', 'rules/index']) {
+    for (const f of [
+      'cidr',
+      'spec',
+      'validate',
+      'check',
+      'problem-format',
+      'spec-change',
+      'plan',
+      'plan-format',
+      'certificates',
+      'types',
+      'rules/index',
+    ]) {
       assert.ok(files.includes(`model/${f}.ts`), f);
     }
   });

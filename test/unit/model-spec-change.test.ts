@@ -37,7 +37,10 @@ function only(problems: Problem[], code: string, path: string): Problem {
 
 describe('refusedChanges', () => {
   it('the same spec, host order and role order aside, changes nothing', () => {
-    assert.deepEqual(refused(() => {}), []);
+    assert.deepEqual(
+      refused(() => {}),
+      [],
+    );
     assert.deepEqual(
       refused((s) => {
         s.hosts.reverse();
@@ -50,7 +53,10 @@ describe('refusedChanges', () => {
   it('adding workers and control planes is fine; so are other fields', () => {
     assert.deepEqual(
       refused((s) => {
-        s.hosts.push({ name: 'worker-3', address: '192.168.56.33', roles: ['worker'] }, { name: 'cp-3', address: '192.168.56.23', roles: ['controlplane'] });
+        s.hosts.push(
+          { name: 'worker-3', address: '192.168.56.33', roles: ['worker'] },
+          { name: 'cp-3', address: '192.168.56.23', roles: ['controlplane'] },
+        );
         s.versions.kubernetes = 'v1.32.4';
         s.ssh.port = 2222;
       }),
@@ -59,7 +65,11 @@ describe('refusedChanges', () => {
   });
 
   it('a changed cluster name', () => {
-    const p = only(refused((s) => (s.name = 'other')), 'cluster-name-changed', 'name');
+    const p = only(
+      refused((s) => (s.name = 'other')),
+      'cluster-name-changed',
+      'name',
+    );
     assert.equal(p.fix, 'put name: hardway back');
   });
 
@@ -90,29 +100,61 @@ describe('refusedChanges', () => {
   });
 
   it('a new etcd member, a new etcd role, a dropped etcd role, a removed etcd host', () => {
-    const newHost = only(refused((s) => s.hosts.push({ name: 'etcd-4', address: '192.168.56.14', roles: ['etcd'] })), 'etcd-members-changed', 'hosts[10]');
+    const newHost = only(
+      refused((s) => s.hosts.push({ name: 'etcd-4', address: '192.168.56.14', roles: ['etcd'] })),
+      'etcd-members-changed',
+      'hosts[10]',
+    );
     assert.match(newHost.fix!, /growing or shrinking etcd comes with a later release/);
-    only(refused((s) => s.hosts[5]!.roles.push('etcd')), 'etcd-members-changed', 'hosts[5].roles');
-    const dropped = only(refused((s) => (s.hosts[3]!.roles = ['worker'])), 'etcd-members-changed', 'hosts[3].roles');
+    only(
+      refused((s) => s.hosts[5]!.roles.push('etcd')),
+      'etcd-members-changed',
+      'hosts[5].roles',
+    );
+    const dropped = only(
+      refused((s) => (s.hosts[3]!.roles = ['worker'])),
+      'etcd-members-changed',
+      'hosts[3].roles',
+    );
     assert.match(dropped.fix!, /^put hosts\[3\]\.roles back to \[etcd\]/);
-    const removed = only(refused((s) => s.hosts.splice(3, 1)), 'etcd-members-changed', 'hosts');
+    const removed = only(
+      refused((s) => s.hosts.splice(3, 1)),
+      'etcd-members-changed',
+      'hosts',
+    );
     assert.match(removed.fix!, /^put hosts\[3\] back as it was \(name: etcd-3, address: 192\.168\.56\.13, roles: \[etcd\]\)/);
   });
 
   it('the etcd member set may not change even for hosts not established yet', () => {
-    only(refused((s) => s.hosts.splice(3, 1), ['ca', 'etcd-1', 'etcd-2']), 'etcd-members-changed', 'hosts');
+    only(
+      refused((s) => s.hosts.splice(3, 1), ['ca', 'etcd-1', 'etcd-2']),
+      'etcd-members-changed',
+      'hosts',
+    );
   });
 
   it('an established host removed', () => {
-    const p = only(refused((s) => s.hosts.splice(7, 1)), 'established-host-removed', 'hosts');
+    const p = only(
+      refused((s) => s.hosts.splice(7, 1)),
+      'established-host-removed',
+      'hosts',
+    );
     assert.match(p.message, /"worker-1"/);
     assert.match(p.fix!, /^put hosts\[7\] back as it was/);
   });
 
   it("an established host's address or roles changed", () => {
-    const moved = only(refused((s) => (s.hosts[7]!.address = '192.168.56.39')), 'established-host-address-changed', 'hosts[7].address');
+    const moved = only(
+      refused((s) => (s.hosts[7]!.address = '192.168.56.39')),
+      'established-host-address-changed',
+      'hosts[7].address',
+    );
     assert.equal(moved.fix, 'put hosts[7].address back to 192.168.56.31');
-    const repurposed = only(refused((s) => (s.hosts[7]!.roles = ['controlplane'])), 'established-host-roles-changed', 'hosts[7].roles');
+    const repurposed = only(
+      refused((s) => (s.hosts[7]!.roles = ['controlplane'])),
+      'established-host-roles-changed',
+      'hosts[7].roles',
+    );
     assert.match(repurposed.fix!, /^put hosts\[7\]\.roles back to \[worker\]/);
   });
 
@@ -125,7 +167,10 @@ describe('refusedChanges', () => {
       }, established),
       [],
     );
-    assert.deepEqual(refused((s) => s.hosts.splice(8, 1), established), []);
+    assert.deepEqual(
+      refused((s) => s.hosts.splice(8, 1), established),
+      [],
+    );
   });
 
   it('reports every refused change at once', () => {

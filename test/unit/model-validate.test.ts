@@ -743,11 +743,20 @@ describe('all problems at once', () => {
     }
     // sorted by position
     const lines = all.map((p) => p.line ?? Infinity);
-    assert.deepEqual(lines, [...lines].sort((a, b) => a - b));
+    assert.deepEqual(
+      lines,
+      [...lines].sort((a, b) => a - b),
+    );
 
     const text2 = formatProblems(all, 'cluster.yaml');
-    assert.match(text2, /^cluster\.yaml:1:7 error: name: cluster name "Lab" is not a valid RFC 1123 label.* — fix: use a name like "lab"$/m);
-    assert.match(text2, /^cluster\.yaml:23:3 error: loadBalancer\.prot: unknown field "prot" in loadBalancer \(did you mean "port"\?\) — fix: rename "prot" to "port"$/m);
+    assert.match(
+      text2,
+      /^cluster\.yaml:1:7 error: name: cluster name "Lab" is not a valid RFC 1123 label.* — fix: use a name like "lab"$/m,
+    );
+    assert.match(
+      text2,
+      /^cluster\.yaml:23:3 error: loadBalancer\.prot: unknown field "prot" in loadBalancer \(did you mean "port"\?\) — fix: rename "prot" to "port"$/m,
+    );
     assert.match(text2, /^cluster\.yaml:10:14 error: hosts\[2\]\.address: /m);
     assert.match(text2, /\d+ errors, 0 warnings$/);
   });
@@ -787,7 +796,12 @@ describe('empty sections', () => {
     const text = [
       'name: lab',
       'hosts:',
-      ...seed().hosts.flatMap((x: Obj) => [`  - name: ${x.name}`, `    address: ${x.address}`, `    roles: [${x.roles.join(', ')}]`, '    ssh:']),
+      ...seed().hosts.flatMap((x: Obj) => [
+        `  - name: ${x.name}`,
+        `    address: ${x.address}`,
+        `    roles: [${x.roles.join(', ')}]`,
+        '    ssh:',
+      ]),
       'networks:',
       '  # pods: 10.244.0.0/16',
       'ssh:',

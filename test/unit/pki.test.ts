@@ -38,11 +38,24 @@ const apiPlan: PlannedCertificate = {
   id: 'kube-apiserver',
   commonName: 'kubernetes',
   organization: 'Kubernetes',
-  dnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'server.kubernetes.local'],
+  dnsNames: [
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    'kubernetes.default.svc.cluster.local',
+    'server.kubernetes.local',
+  ],
   ipAddresses: ['10.32.0.1', '192.168.56.40', '127.0.0.1'],
   usages: ['digitalSignature', 'keyEncipherment', 'serverAuth', 'clientAuth'],
   isCA: false,
-  placements: [{ host: 'controlplane-1', certPath: '/var/lib/kubernetes/kube-apiserver.crt', keyPath: '/var/lib/kubernetes/kube-apiserver.key', caPath: '/var/lib/kubernetes/ca.crt' }],
+  placements: [
+    {
+      host: 'controlplane-1',
+      certPath: '/var/lib/kubernetes/kube-apiserver.crt',
+      keyPath: '/var/lib/kubernetes/kube-apiserver.key',
+      caPath: '/var/lib/kubernetes/ca.crt',
+    },
+  ],
   validityDays: 365,
 };
 

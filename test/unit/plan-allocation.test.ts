@@ -85,7 +85,13 @@ describe('plan of the seed', () => {
 
   it('hosts with roles, addresses, ssh', () => {
     assert.equal(p.hosts.length, 10);
-    assert.deepEqual(p.hosts[5], { name: 'cp-1', address: '192.168.56.21', roles: ['controlplane'], ssh: { user: 'root', port: 22 }, podCidr: '10.244.0.0/24' });
+    assert.deepEqual(p.hosts[5], {
+      name: 'cp-1',
+      address: '192.168.56.21',
+      roles: ['controlplane'],
+      ssh: { user: 'root', port: 22 },
+      podCidr: '10.244.0.0/24',
+    });
   });
 
   it('one pod range per kubelet node (controlplane and worker), in host order', () => {
@@ -105,8 +111,16 @@ describe('plan of the seed', () => {
   it('service addresses, etcd, API server', () => {
     assert.equal(p.networks.kubernetesService, '10.32.0.1');
     assert.equal(p.networks.clusterDns, '10.32.0.10');
-    assert.deepEqual(p.etcd.members[0], { name: 'etcd-1', address: '192.168.56.11', clientUrl: 'https://192.168.56.11:2379', peerUrl: 'https://192.168.56.11:2380' });
-    assert.equal(p.etcd.initialCluster, 'etcd-1=https://192.168.56.11:2380,etcd-2=https://192.168.56.12:2380,etcd-3=https://192.168.56.13:2380');
+    assert.deepEqual(p.etcd.members[0], {
+      name: 'etcd-1',
+      address: '192.168.56.11',
+      clientUrl: 'https://192.168.56.11:2379',
+      peerUrl: 'https://192.168.56.11:2380',
+    });
+    assert.equal(
+      p.etcd.initialCluster,
+      'etcd-1=https://192.168.56.11:2380,etcd-2=https://192.168.56.12:2380,etcd-3=https://192.168.56.13:2380',
+    );
     assert.deepEqual(p.apiServer, {
       address: '192.168.56.20',
       port: 6443,
@@ -195,7 +209,10 @@ describe('stable allocation', () => {
   });
 
   it('rejects history that does not fit the pod range', () => {
-    assert.throws(() => plan(checked(seedSpec()), { 'cp-1': '10.200.0.0/24' }), (e: unknown) => e instanceof PlanError && /cannot change/.test(e.message));
+    assert.throws(
+      () => plan(checked(seedSpec()), { 'cp-1': '10.200.0.0/24' }),
+      (e: unknown) => e instanceof PlanError && /cannot change/.test(e.message),
+    );
     assert.throws(() => plan(checked(seedSpec()), { 'cp-1': '10.244.0.0/25' }), PlanError);
     assert.throws(() => plan(checked(seedSpec()), { 'cp-1': 'garbage' }), PlanError);
     assert.throws(() => plan(checked(seedSpec()), { 'cp-1': '10.244.0.0/24', old: '10.244.0.0/24' }), /overlap/);
@@ -265,7 +282,13 @@ describe('range limits', () => {
 describe('nothing is hard-wired to the seed', () => {
   it('uses the configured pod, service and DNS addresses', () => {
     const spec = seedSpec();
-    spec.networks = { infrastructure: '172.16.5.0/24', pods: '10.200.0.0/16', nodeMask: 24, services: '10.96.0.0/24', clusterDns: '10.96.0.10' };
+    spec.networks = {
+      infrastructure: '172.16.5.0/24',
+      pods: '10.200.0.0/16',
+      nodeMask: 24,
+      services: '10.96.0.0/24',
+      clusterDns: '10.96.0.10',
+    };
     spec.hosts.forEach((x, i) => (x.address = `172.16.5.${100 + i}`));
     spec.loadBalancer.port = 8443;
     const p = plan(checked(spec));
@@ -293,7 +316,10 @@ describe('nothing is hard-wired to the seed', () => {
     assert.deepEqual(p.hosts.find((x) => x.name === 'worker-1')!.ssh, { user: 'vagrant', port: 2200 });
     assert.deepEqual(p.hosts.find((x) => x.name === 'worker-2')!.ssh, { user: 'ops', port: 2222 });
     assert.deepEqual(p.hosts.find((x) => x.name === 'ca')!.ssh, { user: 'ops', port: 2200 });
-    assert.deepEqual(p.warnings.map((w) => w.code), ['etcd-single']);
+    assert.deepEqual(
+      p.warnings.map((w) => w.code),
+      ['etcd-single'],
+    );
     const api = p.certificates.find((c) => c.id === 'kube-apiserver')!;
     assert.ok(api.ipAddresses.includes('192.168.56.5'));
   });

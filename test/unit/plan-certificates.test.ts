@@ -34,7 +34,13 @@ const hostsOf = (c: PlannedCertificate) => c.placements.map((x) => x.host);
 /** A non-seed layout: other ranges, other addresses, an extra control plane and worker. */
 function customSpec(): ClusterSpec {
   const spec = load('seed-cluster.yaml');
-  spec.networks = { infrastructure: '172.16.5.0/24', pods: '10.200.0.0/16', nodeMask: 24, services: '10.96.0.0/24', clusterDns: '10.96.0.10' };
+  spec.networks = {
+    infrastructure: '172.16.5.0/24',
+    pods: '10.200.0.0/16',
+    nodeMask: 24,
+    services: '10.96.0.0/24',
+    clusterDns: '10.96.0.10',
+  };
   spec.hosts.forEach((x, i) => (x.address = `172.16.5.${100 + i}`));
   spec.hosts.push({ name: 'cp-3', address: '172.16.5.150', roles: ['controlplane'] });
   spec.hosts.push({ name: 'worker-3', address: '172.16.5.151', roles: ['worker'] });
@@ -84,7 +90,10 @@ for (const [label, make] of [
         assert.ok(api.dnsNames.includes(n), n);
       }
       assert.ok(api.usages.includes('serverAuth'));
-      assert.deepEqual(hostsOf(api), cps.map((h) => h.name));
+      assert.deepEqual(
+        hostsOf(api),
+        cps.map((h) => h.name),
+      );
       assert.ok(api.placements.every((x) => x.certPath.startsWith('/etc/kubernetes/pki/')));
     });
 
@@ -135,9 +144,15 @@ for (const [label, make] of [
         }
       }
       const hc = cert(p, 'etcd-healthcheck-client');
-      assert.deepEqual(hostsOf(hc), etcd.map((h) => h.name));
+      assert.deepEqual(
+        hostsOf(hc),
+        etcd.map((h) => h.name),
+      );
       assert.ok(hc.usages.includes('clientAuth'));
-      assert.deepEqual(hostsOf(cert(p, 'apiserver-etcd-client')), cps.map((h) => h.name));
+      assert.deepEqual(
+        hostsOf(cert(p, 'apiserver-etcd-client')),
+        cps.map((h) => h.name),
+      );
     });
 
     it('control-plane client certificates follow the RBAC conventions', () => {
@@ -151,12 +166,18 @@ for (const [label, make] of [
         const c = cert(p, id);
         assert.equal(c.commonName, cn);
         assert.equal(c.organization, o);
-        assert.deepEqual(hostsOf(c), cps.map((h) => h.name));
+        assert.deepEqual(
+          hostsOf(c),
+          cps.map((h) => h.name),
+        );
       }
       const proxy = cert(p, 'kube-proxy');
       assert.equal(proxy.commonName, 'system:kube-proxy');
       assert.equal(proxy.organization, 'system:node-proxier');
-      assert.deepEqual(hostsOf(proxy), kubeletNodes.map((h) => h.name));
+      assert.deepEqual(
+        hostsOf(proxy),
+        kubeletNodes.map((h) => h.name),
+      );
       const admin = cert(p, 'admin');
       assert.equal(admin.commonName, 'admin');
       assert.equal(admin.organization, 'system:masters');
@@ -171,12 +192,20 @@ for (const [label, make] of [
         const k = `${f.host}:${f.path}`;
         assert.ok(!keys.has(k), `duplicate ${k}`);
         keys.add(k);
-        if (f.source.startsWith('key:') || f.source === 'ca-key' || f.source.startsWith('kubeconfig:') || f.source === 'encryption-config') {
+        if (
+          f.source.startsWith('key:') ||
+          f.source === 'ca-key' ||
+          f.source.startsWith('kubeconfig:') ||
+          f.source === 'encryption-config'
+        ) {
           assert.equal(f.mode, '0600', k);
         } else {
           assert.equal(f.mode, '0644', k);
         }
-        assert.ok(spec.hosts.some((h) => h.name === f.host), f.host);
+        assert.ok(
+          spec.hosts.some((h) => h.name === f.host),
+          f.host,
+        );
       }
       for (const c of p.certificates) {
         for (const pl of c.placements) {
@@ -210,7 +239,10 @@ describe('catalogue variants', () => {
     spec.hosts.find((h) => h.name === 'ca')!.roles = ['ca', 'admin'];
     const p = plan(checked(spec));
     const withKey = p.files.filter((f) => f.source === 'ca-key');
-    assert.deepEqual(withKey.map((f) => f.host), ['ca']);
+    assert.deepEqual(
+      withKey.map((f) => f.host),
+      ['ca'],
+    );
     assert.ok(p.files.some((f) => f.host === 'ca' && f.source === 'cert:admin'));
   });
 });

@@ -17,7 +17,16 @@ function seedPlan(previous?: Record<string, string>, drop?: string) {
 
 describe('formatTable', () => {
   it('pads columns and draws a rule', () => {
-    assert.equal(formatTable(['A', 'BB'], [['xxx', 'y'], ['z', '']]), 'A    BB\n---  --\nxxx  y\nz');
+    assert.equal(
+      formatTable(
+        ['A', 'BB'],
+        [
+          ['xxx', 'y'],
+          ['z', ''],
+        ],
+      ),
+      'A    BB\n---  --\nxxx  y\nz',
+    );
   });
   it('spreads multi-line cells over several lines', () => {
     assert.equal(formatTable(['A', 'B', 'C'], [['1', 'p\nq', 'r']]), 'A  B  C\n-  -  -\n1  p  r\n   q');

@@ -4,17 +4,27 @@ import assert from 'node:assert/strict';
 import { evaluateProbe, parseAddresses, parseDefaultRoute } from '../../activities/preflight-facts.js';
 import type { PlannedHost } from '../../model/types.js';
 
-const host = (roles: PlannedHost['roles'], address = '192.168.56.21'): PlannedHost => ({ name: 'cp-1', address, roles, ssh: { user: 'root', port: 22 } });
+const host = (roles: PlannedHost['roles'], address = '192.168.56.21'): PlannedHost => ({
+  name: 'cp-1',
+  address,
+  roles,
+  ssh: { user: 'root', port: 22 },
+});
 const probe = (o: { memKiB?: number; addr?: string; route?: string; commands?: string[]; uname?: string } = {}) =>
   [
-    '@@uname', o.uname ?? 'Linux x86_64',
-    '@@os', 'Debian GNU/Linux 12 (bookworm)',
-    '@@mem', `MemTotal:       ${o.memKiB ?? 2_000_000} kB`,
+    '@@uname',
+    o.uname ?? 'Linux x86_64',
+    '@@os',
+    'Debian GNU/Linux 12 (bookworm)',
+    '@@mem',
+    `MemTotal:       ${o.memKiB ?? 2_000_000} kB`,
     '@@addr',
     o.addr ??
       '1: lo    inet 127.0.0.1/8 scope host lo\\ valid_lft forever\n2: eth0    inet 10.0.2.15/24 brd 10.0.2.255 scope global dynamic eth0\\ valid\n3: eth1    inet 192.168.56.21/24 brd 192.168.56.255 scope global eth1\\ valid',
-    '@@route', o.route ?? 'default via 10.0.2.2 dev eth0 proto dhcp',
-    '@@commands', ...(o.commands ?? ['sh', 'ip', 'sha256sum', 'stat', 'mv', 'mkdir', 'chmod', 'chown', 'cat', 'tar', 'systemctl', 'haproxy']),
+    '@@route',
+    o.route ?? 'default via 10.0.2.2 dev eth0 proto dhcp',
+    '@@commands',
+    ...(o.commands ?? ['sh', 'ip', 'sha256sum', 'stat', 'mv', 'mkdir', 'chmod', 'chown', 'cat', 'tar', 'systemctl', 'haproxy']),
   ].join('\n');
 
 describe('preflight facts', () => {

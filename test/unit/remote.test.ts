@@ -313,7 +313,9 @@ describe('remote (real sshd)', { skip: !canRun && 'needs root and /usr/sbin/sshd
   test('host key mismatch throws HostKeyMismatch naming both fingerprints', async () => {
     const other = join(sshd.dir, 'other_ed25519');
     keygen(other);
-    const otherPub = readFileSync(other + '.pub', 'utf8').trim().split(' ');
+    const otherPub = readFileSync(other + '.pub', 'utf8')
+      .trim()
+      .split(' ');
     const kh = join(sshd.dir, 'known_hosts_wrong');
     writeFileSync(kh, `[127.0.0.1]:${sshd.port} ${otherPub[0]} ${otherPub[1]}\n`);
     const p = new SshPool();
@@ -339,7 +341,14 @@ describe('remote (real sshd)', { skip: !canRun && 'needs root and /usr/sbin/sshd
     try {
       const ok = p.host({ ...target, knownHostsFile: undefined, fingerprints: [sshd.hostFingerprint] });
       assert.equal((await ok.exec('echo pinned')).stdout, 'pinned\n');
-      const bad = p.host({ ...target, user: 'root', port: sshd.port, host: 'localhost', knownHostsFile: undefined, fingerprints: ['SHA256:' + 'A'.repeat(43)] });
+      const bad = p.host({
+        ...target,
+        user: 'root',
+        port: sshd.port,
+        host: 'localhost',
+        knownHostsFile: undefined,
+        fingerprints: ['SHA256:' + 'A'.repeat(43)],
+      });
       const e = await rejectsWith(bad.exec('true'), HostKeyMismatch);
       assert.ok(e.message.includes(sshd.hostFingerprint));
       assert.ok(e.message.includes('SHA256:' + 'A'.repeat(43)));
@@ -530,7 +539,7 @@ describe('remote (real sshd)', { skip: !canRun && 'needs root and /usr/sbin/sshd
 
 describe('exec helpers (no sshd)', () => {
   test('shellQuote survives a round trip through sh', () => {
-    for (const s of ["a b", "it's", '$(rm -rf /)', 'back\\slash', 'new\nline', '', 'plain-ok_1.2/x:y', '"dq"', '`tick`', '*']) {
+    for (const s of ['a b', "it's", '$(rm -rf /)', 'back\\slash', 'new\nline', '', 'plain-ok_1.2/x:y', '"dq"', '`tick`', '*']) {
       const out = execFileSync('sh', ['-c', `printf %s ${shellQuote(s)}`], { encoding: 'utf8' });
       assert.equal(out, s);
     }

@@ -20,7 +20,10 @@ const seedPlan = (text = seed) => {
 };
 
 // The fragments, from a plan.
-const hostsOf = (p: ClusterPlan): HostsBlockInput => ({ cluster: p.name, hosts: p.hosts.map((h) => ({ name: h.name, address: h.address })) });
+const hostsOf = (p: ClusterPlan): HostsBlockInput => ({
+  cluster: p.name,
+  hosts: p.hosts.map((h) => ({ name: h.name, address: h.address })),
+});
 const cert = (p: ClusterPlan, id: string): PlannedCertificate => p.certificates.find((c) => c.id === id)!;
 const etcdOf = (p: ClusterPlan, member: string): EtcdUnitInput => {
   const m = p.etcd.members.find((x) => x.name === member);
@@ -41,7 +44,8 @@ const lbOf = (p: ClusterPlan, lb: string): HaproxyConfigInput => ({
 
 describe('/etc/hosts', () => {
   const p = seedPlan();
-  const debian = '127.0.0.1\tlocalhost\n127.0.1.1\tetcd-1\n\n# The following lines are desirable for IPv6 capable hosts\n::1     localhost ip6-localhost ip6-loopback\n';
+  const debian =
+    '127.0.0.1\tlocalhost\n127.0.1.1\tetcd-1\n\n# The following lines are desirable for IPv6 capable hosts\n::1     localhost ip6-localhost ip6-loopback\n';
 
   it('appends a block listing every host, leaving other lines as they were', () => {
     const merged = mergeHostsFile('127.0.0.1 localhost\n10.1.1.1 printer # office\n', hostsOf(p));
@@ -84,7 +88,10 @@ describe('etcd unit', () => {
     assert.match(unit, /--listen-client-urls https:\/\/192\.168\.56\.12:2379,https:\/\/127\.0\.0\.1:2379/);
     assert.match(unit, /--advertise-client-urls https:\/\/192\.168\.56\.12:2379 /);
     assert.match(unit, /--listen-peer-urls https:\/\/192\.168\.56\.12:2380/);
-    assert.match(unit, /--initial-cluster etcd-1=https:\/\/192\.168\.56\.11:2380,etcd-2=https:\/\/192\.168\.56\.12:2380,etcd-3=https:\/\/192\.168\.56\.13:2380/);
+    assert.match(
+      unit,
+      /--initial-cluster etcd-1=https:\/\/192\.168\.56\.11:2380,etcd-2=https:\/\/192\.168\.56\.12:2380,etcd-3=https:\/\/192\.168\.56\.13:2380/,
+    );
     assert.match(unit, /--client-cert-auth/);
     assert.match(unit, /--peer-client-cert-auth/);
     assert.ok(!unit.includes('10.0.2.15'));
@@ -107,7 +114,10 @@ describe('haproxy.cfg', () => {
   });
 
   it('takes every control plane of a bigger cluster', () => {
-    const text = seed.replace(/(- name: cp-2[\s\S]*?roles: \[controlplane\]\n)/, '$1  - name: cp-3\n    address: 192.168.56.23\n    roles: [controlplane]\n');
+    const text = seed.replace(
+      /(- name: cp-2[\s\S]*?roles: \[controlplane\]\n)/,
+      '$1  - name: cp-3\n    address: 192.168.56.23\n    roles: [controlplane]\n',
+    );
     const cfg = renderHaproxyConfig(lbOf(seedPlan(text), 'lb'));
     assert.match(cfg, /server cp-3 192\.168\.56\.23:6443 check/);
   });
@@ -116,7 +126,9 @@ describe('haproxy.cfg', () => {
 // The exact files the renderers wrote when they took the whole plan: hosts must not see a difference.
 describe('the files are the same as before the renderers took fragments', () => {
   it('etcd unit of the seed', () => {
-    assert.equal(renderEtcdUnit(etcdOf(seedPlan(), 'etcd-2')), `[Unit]
+    assert.equal(
+      renderEtcdUnit(etcdOf(seedPlan(), 'etcd-2')),
+      `[Unit]
 Description=etcd member etcd-2 of cluster hardway (managed by hardway)
 Documentation=https://etcd.io/docs/
 After=network-online.target
@@ -148,10 +160,13 @@ LimitNOFILE=65536
 
 [Install]
 WantedBy=multi-user.target
-`);
+`,
+    );
   });
   it('haproxy.cfg of the seed', () => {
-    assert.equal(renderHaproxyConfig(lbOf(seedPlan(), 'lb')), `# Managed by hardway for cluster hardway: changes are overwritten.
+    assert.equal(
+      renderHaproxyConfig(lbOf(seedPlan(), 'lb')),
+      `# Managed by hardway for cluster hardway: changes are overwritten.
 global
     maxconn 4096
     log stderr format short local0 info
@@ -176,10 +191,13 @@ backend control-planes
     default-server on-marked-down shutdown-sessions
     server cp-1 192.168.56.21:6443 check inter 5s fall 3 rise 2
     server cp-2 192.168.56.22:6443 check inter 5s fall 3 rise 2
-`);
+`,
+    );
   });
   it('/etc/hosts of the seed', () => {
-    assert.equal(mergeHostsFile('127.0.0.1\tlocalhost\n127.0.1.1\tetcd-1\n', hostsOf(seedPlan())), `127.0.0.1	localhost
+    assert.equal(
+      mergeHostsFile('127.0.0.1\tlocalhost\n127.0.1.1\tetcd-1\n', hostsOf(seedPlan())),
+      `127.0.0.1	localhost
 # hardway: conflicts with the cluster block: 127.0.1.1	etcd-1
 # BEGIN hardway cluster hardway (managed: edits inside this block are replaced)
 192.168.56.10  ca
@@ -193,12 +211,14 @@ backend control-planes
 192.168.56.32  worker-2
 192.168.56.40  admin
 # END hardway cluster hardway
-`);
+`,
+    );
   });
 });
 
 describe('a fragment that contradicts itself is a non-retryable ConfigurationError', () => {
-  const nonRetryable = (re: RegExp) => (e: unknown) => e instanceof ConfigurationError && e.retryable === false && e.name === 'ConfigurationError' && re.test(e.message);
+  const nonRetryable = (re: RegExp) => (e: unknown) =>
+    e instanceof ConfigurationError && e.retryable === false && e.name === 'ConfigurationError' && re.test(e.message);
 
   it('a certificate that is not placed on the host', () => {
     const p = seedPlan();
@@ -214,6 +234,9 @@ describe('a fragment that contradicts itself is a non-retryable ConfigurationErr
 
   it('an etcd member missing from the initial cluster', () => {
     const input = etcdOf(seedPlan(), 'etcd-1');
-    assert.throws(() => renderEtcdUnit({ ...input, initialCluster: 'etcd-2=https://192.168.56.12:2380' }), nonRetryable(/not in the initial cluster/));
+    assert.throws(
+      () => renderEtcdUnit({ ...input, initialCluster: 'etcd-2=https://192.168.56.12:2380' }),
+      nonRetryable(/not in the initial cluster/),
+    );
   });
 });

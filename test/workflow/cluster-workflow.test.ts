@@ -27,7 +27,8 @@ after(async () => {
 const first = (calls: CallRecord[], activity: CallRecord['activity']) => Math.min(...callsOf(calls, activity).map((c) => c.start));
 const last = (calls: CallRecord[], activity: CallRecord['activity']) => Math.max(...callsOf(calls, activity).map((c) => c.end ?? Infinity));
 const status = (cluster: string): Promise<ClusterStatus> => env.client.workflow.getHandle(workflowIdFor(cluster)).query(statusQuery);
-const historyEvents = async (cluster: string) => (await env.client.workflow.getHandle(workflowIdFor(cluster)).fetchHistory()).events?.length ?? 0;
+const historyEvents = async (cluster: string) =>
+  (await env.client.workflow.getHandle(workflowIdFor(cluster)).fetchHistory()).events?.length ?? 0;
 
 describe('cluster workflow', () => {
   it('up starts the workflow and converges the phases in the seed order, fanning out within a bound', async () => {
@@ -51,7 +52,15 @@ describe('cluster workflow', () => {
     );
     assert.equal(result.outcome, 'converged');
     assert.equal(st.state, 'converged');
-    const order = ['preflight/checks', 'hosts/hosts-file', 'pki/authority', 'pki/certificates', 'etcd/member', 'etcd/quorum', 'loadbalancer/haproxy'] as const;
+    const order = [
+      'preflight/checks',
+      'hosts/hosts-file',
+      'pki/authority',
+      'pki/certificates',
+      'etcd/member',
+      'etcd/quorum',
+      'loadbalancer/haproxy',
+    ] as const;
     for (let i = 1; i < order.length; i++) {
       assert.ok(last(calls, order[i - 1]!) <= first(calls, order[i]!), `${order[i - 1]} must finish before ${order[i]} starts`);
     }
@@ -65,12 +74,19 @@ describe('cluster workflow', () => {
     // One name per step everywhere: status, activity id and summary.
     assert.ok(st.steps.some((s) => s.name === 'etcd/member/etcd-1'));
     const history = await env.client.workflow.getHandle(workflowIdFor(spec.name)).fetchHistory();
-    const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!);
+    const scheduled = history
+      .events!.filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => e.activityTaskScheduledEventAttributes!);
     const etcd1 = scheduled.find((a) => a.activityId === 'etcd/member/etcd-1');
     assert.equal(etcd1?.activityType?.name, 'etcd/member');
     // Activities get their host's fragment, not the plan: the largest input of the seed stays small.
     assert.ok(Math.max(...calls.map((c) => c.inputBytes ?? 0)) < 6_000, 'an activity input is a fragment of the plan');
-    assert.deepEqual(result.podAllocations, { 'cp-1': '10.244.0.0/24', 'cp-2': '10.244.1.0/24', 'worker-1': '10.244.2.0/24', 'worker-2': '10.244.3.0/24' });
+    assert.deepEqual(result.podAllocations, {
+      'cp-1': '10.244.0.0/24',
+      'cp-2': '10.244.1.0/24',
+      'worker-1': '10.244.2.0/24',
+      'worker-2': '10.244.3.0/24',
+    });
     // The workflow lives on after converging.
     assert.equal((await env.client.workflow.getHandle(workflowIdFor(spec.name)).describe()).status.name, 'RUNNING');
 
@@ -149,7 +165,10 @@ describe('cluster workflow', () => {
       assert.equal(await historyEvents(spec.name), before, 'rejected updates leave no trace in history');
       // The same refusal by signal is recorded in the change log instead.
       await env.client.workflow.getHandle(workflowIdFor(spec.name)).signal(applySignal, { spec: broken, requestId: 's-1' });
-      const refused = await eventually(async () => (await status(spec.name)).changes.find((c) => c.requestId === 's-1'), 'refusal recorded');
+      const refused = await eventually(
+        async () => (await status(spec.name)).changes.find((c) => c.requestId === 's-1'),
+        'refusal recorded',
+      );
       assert.equal(refused.accepted, false);
       assert.match(refused.summary, /networks\.services/);
     });
@@ -165,12 +184,26 @@ describe('cluster workflow', () => {
     });
     await withWorker(
       env,
-      { failFirst: [{ activity: 'etcd/member', host: 'etcd-2', times: 2, type: 'NotReady', message: 'etcd on etcd-2 does not answer', changed: ['/usr/local/bin/etcd'] }] },
+      {
+        failFirst: [
+          {
+            activity: 'etcd/member',
+            host: 'etcd-2',
+            times: 2,
+            type: 'NotReady',
+            message: 'etcd on etcd-2 does not answer',
+            changed: ['/usr/local/bin/etcd'],
+          },
+        ],
+      },
       calls,
       async () => {
         const r = await handle.executeUpdate(applyUpdate, { args: [{ spec }] });
         assert.equal(r.outcome, 'blocked');
-        assert.deepEqual(r.blocked?.map((b) => b.step), ['etcd/member/etcd-2']);
+        assert.deepEqual(
+          r.blocked?.map((b) => b.step),
+          ['etcd/member/etcd-2'],
+        );
         const st = await handle.query(statusQuery);
         assert.equal(st.state, 'blocked');
         assert.match(st.blocked![0]!.error, /NotReady: etcd on etcd-2 does not answer/);
@@ -187,7 +220,10 @@ describe('cluster workflow', () => {
         assert.deepEqual(after, ['etcd/member/etcd-2', 'etcd/quorum/etcd-1', 'loadbalancer/haproxy/lb']);
         const final = await handle.query(statusQuery);
         assert.ok(final.steps.find((s) => s.name === 'etcd/member/etcd-1')?.reused);
-        assert.deepEqual(final.steps.find((s) => s.name === 'etcd/member/etcd-2')?.changed, ['/usr/local/bin/etcd', 'etcd/member on etcd-2']);
+        assert.deepEqual(final.steps.find((s) => s.name === 'etcd/member/etcd-2')?.changed, [
+          '/usr/local/bin/etcd',
+          'etcd/member on etcd-2',
+        ]);
         // Nothing left to retry: the validator says so before anything enters history.
         await assert.rejects(handle.executeUpdate(retryUpdate), (err: unknown) => {
           assert.ok(err instanceof WorkflowUpdateFailedError);
@@ -213,10 +249,16 @@ describe('cluster workflow', () => {
         assert.equal(callsOf(calls, 'preflight/checks', 'cp-1').length, 1);
         assert.equal(callsOf(calls, 'hosts/hosts-file').length, 0);
         const st = await req.handle.query(statusQuery);
-        assert.match(st.steps.find((s) => s.name === 'preflight/checks/cp-1')!.lastError!, /ConfigurationError: .*not on any interface of cp-1/);
+        assert.match(
+          st.steps.find((s) => s.name === 'preflight/checks/cp-1')!.lastError!,
+          /ConfigurationError: .*not on any interface of cp-1/,
+        );
         // `temporal workflow signal --name retry` does the same as `hardway retry`.
         await req.handle.signal(retrySignal);
-        await eventually(async () => ((await req.handle.query(statusQuery)).state === 'converged' ? true : undefined), 'converged after retry');
+        await eventually(
+          async () => ((await req.handle.query(statusQuery)).state === 'converged' ? true : undefined),
+          'converged after retry',
+        );
         assert.equal(callsOf(calls, 'preflight/checks').length, 11, 'only cp-1 was checked again');
       },
     );
@@ -229,7 +271,14 @@ describe('cluster workflow', () => {
       env,
       {
         failFirst: [
-          { activity: 'preflight/checks', host: 'worker-0', times: 1, type: 'ConfigurationError', message: 'address not on the host', nonRetryable: true },
+          {
+            activity: 'preflight/checks',
+            host: 'worker-0',
+            times: 1,
+            type: 'ConfigurationError',
+            message: 'address not on the host',
+            nonRetryable: true,
+          },
         ],
       },
       calls,
@@ -317,9 +366,9 @@ describe('cluster workflow', () => {
       assert.equal(st.podAllocations['worker-1'], '10.244.2.0/24');
       assert.equal(st.changes[0]?.via, 'start');
       const before = callsOf(calls, 'preflight/checks').length;
-      const r = await env.client.workflow
-        .getHandle(workflowIdFor(spec.name))
-        .executeUpdate(applyUpdate, { args: [{ spec: withHost(spec, { name: 'worker-3', address: '192.168.56.33', roles: ['worker'] }) }] });
+      const r = await env.client.workflow.getHandle(workflowIdFor(spec.name)).executeUpdate(applyUpdate, {
+        args: [{ spec: withHost(spec, { name: 'worker-3', address: '192.168.56.33', roles: ['worker'] }) }],
+      });
       assert.equal(r.outcome, 'converged');
       assert.equal(r.podAllocations['worker-3'], '10.244.4.0/24');
       assert.equal(callsOf(calls, 'preflight/checks').length, before + 11);

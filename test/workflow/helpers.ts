@@ -63,7 +63,13 @@ export interface WorkerRecord {
 }
 
 export const workerRecords = (file: string): WorkerRecord[] =>
-  existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as WorkerRecord) : [];
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as WorkerRecord)
+    : [];
 
 /**
  * A worker in a process of its own (so a test can kill it), with activity doubles that log to `recordFile`;
@@ -76,7 +82,13 @@ export function spawnWorker(
   const script = join(o.tree, 'test/workflow/fixtures/worker-process.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: o.tree,
-    env: { ...process.env, TEMPORAL_ADDRESS: env.address, RECORD_FILE: o.recordFile, GENERATION: String(o.generation), STALL_ACTIVITY: o.stall ?? '' },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: env.address,
+      RECORD_FILE: o.recordFile,
+      GENERATION: String(o.generation),
+      STALL_ACTIVITY: o.stall ?? '',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   o.children.push(child);

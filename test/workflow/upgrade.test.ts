@@ -58,7 +58,10 @@ it('finishes on this version a bring-up that hardway 0.1 started', async () => {
   assert.equal(result.podAllocations['worker-1'], '10.244.2.0/24');
 
   const all = workerRecords(recordFile);
-  assert.ok(all.some((x) => x.generation === 1 && x.activity === 'hostCertificates' && x.event === 'end'), '0.1 ran the first phases');
+  assert.ok(
+    all.some((x) => x.generation === 1 && x.activity === 'hostCertificates' && x.event === 'end'),
+    '0.1 ran the first phases',
+  );
   const after = all.filter((x) => x.generation === 2 && x.event === 'start').map((x) => x.activity);
   // This version's worker ran the rest through 0.1's activity names, adapted to today's activities.
   assert.equal(after.filter((a) => a === 'etcd/member').length, 3);

@@ -100,7 +100,13 @@ export async function legacyBringUp(input: LegacyInput): Promise<{ status: Clust
     },
   };
 
-  async function step<K extends keyof LegacyActivities>(phase: LegacyPhase, stepName: string, host: string, activity: K, args: Parameters<LegacyActivities[K]>): Promise<LegacyReport> {
+  async function step<K extends keyof LegacyActivities>(
+    phase: LegacyPhase,
+    stepName: string,
+    host: string,
+    activity: K,
+    args: Parameters<LegacyActivities[K]>,
+  ): Promise<LegacyReport> {
     const s: StepStatus = { name: `${phase}/${stepName}/${host}`, phase, host, state: 'running', attempts: 1, startedAt: now() };
     status.steps.push(s);
     const started = Date.now();
@@ -129,8 +135,12 @@ export async function legacyBringUp(input: LegacyInput): Promise<{ status: Clust
 
   const hostsWith = (role: Role) => plan.hosts.filter((h) => h.roles.includes(role)).map((h) => h.name);
   const everyHost = plan.hosts.map((h) => h.name);
-  const fanOut = (phase: LegacyPhase, stepName: string, activity: 'preflight' | 'hostsFile' | 'hostCertificates' | 'loadBalancer', hosts: string[]) =>
-    runBounded(hosts, parallelism, (h) => step(phase, stepName, h, activity, [plan, h]));
+  const fanOut = (
+    phase: LegacyPhase,
+    stepName: string,
+    activity: 'preflight' | 'hostsFile' | 'hostCertificates' | 'loadBalancer',
+    hosts: string[],
+  ) => runBounded(hosts, parallelism, (h) => step(phase, stepName, h, activity, [plan, h]));
 
   const phaseBodies: Record<LegacyPhase, () => Promise<unknown>> = {
     preflight: () => fanOut('preflight', 'checks', 'preflight', everyHost),
@@ -138,7 +148,12 @@ export async function legacyBringUp(input: LegacyInput): Promise<{ status: Clust
     pki: async () => {
       await step('pki', 'authority', plan.ca.host, 'certificateAuthority', [plan]);
       const holders = [...new Set(plan.certificates.flatMap((c) => c.placements.map((p) => p.host)))];
-      await fanOut('pki', 'certificates', 'hostCertificates', everyHost.filter((h) => holders.includes(h)));
+      await fanOut(
+        'pki',
+        'certificates',
+        'hostCertificates',
+        everyHost.filter((h) => holders.includes(h)),
+      );
     },
     etcd: async () => {
       const members = plan.etcd.members.map((m) => m.name);
@@ -164,7 +179,12 @@ export async function legacyBringUp(input: LegacyInput): Promise<{ status: Clust
       status.error = `${phase}: ${failureMessage(err)}`;
       status.endedAt = now();
       upsertSearchAttributes([{ key: CLUSTER_PHASE, value: `failed:${phase}` }]);
-      throw ApplicationFailure.create({ type: 'PhaseFailed', message: status.error, nonRetryable: true, cause: err instanceof Error ? err : undefined });
+      throw ApplicationFailure.create({
+        type: 'PhaseFailed',
+        message: status.error,
+        nonRetryable: true,
+        cause: err instanceof Error ? err : undefined,
+      });
     } finally {
       ps.endedAt = now();
       ps.durationMs = Date.now() - started;

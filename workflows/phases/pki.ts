@@ -35,7 +35,12 @@ export const pki: Phase = {
           ...baseInput(plan, host),
           ca: { certificate: caCertificate(plan), certPath: plan.ca.certPath, keyPath: plan.ca.keyPath },
           ...(sa
-            ? { serviceAccounts: { certificate: certificate(plan, SERVICE_ACCOUNTS), holders: sa.placements.map((at) => ({ target: targetOf(plan, at.host), at })) } }
+            ? {
+                serviceAccounts: {
+                  certificate: certificate(plan, SERVICE_ACCOUNTS),
+                  holders: sa.placements.map((at) => ({ target: targetOf(plan, at.host), at })),
+                },
+              }
             : {}),
         };
       },
