@@ -10,7 +10,7 @@ import { TASK_QUEUE, workflowIdFor } from '../../temporal/constants.js';
 import { clusterWorkflow, ENTITY_PATCH } from '../../workflows/cluster.js';
 import { applySignal, applyUpdate, retrySignal, retryUpdate, statusQuery, type ClusterStatus } from '../../workflows/status.js';
 import { CLUSTER_NAME, CLUSTER_PHASE } from '../../temporal/search-attributes.js';
-import { applySpec, follow } from '../../cli/cluster-ops.js';
+import { applySpec, follow, retryCluster } from '../../cli/cluster-ops.js';
 import { UsageError } from '../../cli/load-spec.js';
 import { devServer } from '../helpers/temporal.js';
 import type { CallRecord } from './fixtures/doubles.js';
@@ -213,7 +213,8 @@ describe('cluster workflow', () => {
         const desc = await handle.describe();
         assert.equal(desc.status.name, 'RUNNING', 'a blocked converge does not end the workflow');
         const before = calls.length;
-        const rr = await handle.executeUpdate(retryUpdate);
+        // What `hardway retry blocked` does.
+        const { result: rr } = await follow(await retryCluster(env.client, spec.name), () => {});
         assert.equal(rr.outcome, 'converged');
         const after = calls.slice(before).map((c) => `${c.activity}/${c.host}`);
         // Only the blocked step and what follows it ran again; etcd-1 and etcd-3 had finished.
@@ -230,6 +231,14 @@ describe('cluster workflow', () => {
           assert.match(String(err.cause?.message), /nothing to retry/);
           return true;
         });
+        await assert.rejects(
+          retryCluster(env.client, spec.name),
+          (err: unknown) => err instanceof UsageError && /nothing to retry/.test(err.message),
+        );
+        await assert.rejects(
+          retryCluster(env.client, 'no-such-cluster'),
+          (err: unknown) => err instanceof UsageError && /no such cluster/.test(err.message),
+        );
       },
     );
   });
