@@ -1,0 +1,217 @@
+// The state of one cluster's workflow and the transitions on it: take a checked spec, wait for a converge, run
+// one, hand everything to the next run. Deterministic; the handlers (handlers.ts) and the main loop (cluster.ts)
+// drive it. Everything here is plain JSON or rebuilt from it, so that continue-as-new carries it whole.
+import { condition, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import type { ClusterSpec } from '../model/types.js';
+import { CLUSTER_PHASE } from '../temporal/search-attributes.js';
+import { acceptSpec, type Accepted } from './accept.js';
+import { summarizeChange } from './change-summary.js';
+import { Mutex } from './mutex.js';
+import { NOT_BUILT, PHASES } from './phases/index.js';
+import { runPhases, type ConvergeSession } from './runner.js';
+import type { BlockedStep, ChangeRecord, ClusterStatus, ConvergeResult } from './status.js';
+
+const CHANGE_LOG_LENGTH = 20;
+const SIGNAL_IDS_KEPT = 50;
+
+/** What a run hands to the next one through continue-as-new. Plain JSON. */
+export interface CarriedState {
+  spec?: ClusterSpec;
+  generation: number;
+  podAllocations: Record<string, string>;
+  /** Hosts a finished converge has set up: their address and roles can no longer change through `apply`. */
+  established: string[];
+  convergedGeneration?: number;
+  changes: ChangeRecord[];
+  signalRequestIds: string[];
+  /** A converge that had not finished: it resumes, skipping the steps it had done. */
+  session?: ConvergeSession;
+  blocked?: BlockedStep[];
+  parallelism: number;
+}
+
+export const newCluster = (): CarriedState => ({
+  generation: 0,
+  podAllocations: {},
+  established: [],
+  changes: [],
+  signalRequestIds: [],
+  parallelism: 5,
+});
+
+export class ClusterEntity {
+  readonly status: ClusterStatus;
+  /** Serializes requests: each runs after the previous one has settled. */
+  readonly mutex = new Mutex();
+  /** A converge is wanted: a new spec was accepted, or a blocked one is to be retried. */
+  wanted = false;
+  parallelism: number;
+  private desired: Accepted | undefined;
+  private session: ConvergeSession | undefined;
+  private established: string[];
+  private readonly signalIds: string[];
+  /** Converges run so far by this run, and the last one's result (handlers wait on them). */
+  private runs = 0;
+  private lastResult: ConvergeResult | undefined;
+
+  constructor(
+    readonly cluster: string,
+    carried: CarriedState,
+  ) {
+    this.parallelism = carried.parallelism;
+    this.session = carried.session;
+    this.established = carried.established;
+    this.signalIds = [...carried.signalRequestIds];
+    this.status = {
+      cluster,
+      state: 'waiting',
+      generation: carried.generation,
+      convergedGeneration: carried.convergedGeneration,
+      phases: [],
+      steps: [],
+      changedCount: 0,
+      notBuilt: NOT_BUILT.map((p) => p.name),
+      podAllocations: carried.podAllocations,
+      changes: [...carried.changes],
+    };
+    if (carried.blocked?.length) {
+      this.status.state = 'blocked';
+      this.status.blocked = carried.blocked;
+    } else if (carried.convergedGeneration !== undefined && carried.convergedGeneration === carried.generation) {
+      this.status.state = 'converged';
+    }
+    // The spec the cluster was last given, planned again (it was checked when it was accepted).
+    if (carried.spec) {
+      this.desired = { ...this.check(carried.spec), generation: carried.generation };
+      if (this.session || carried.convergedGeneration !== carried.generation) this.wanted = !carried.blocked?.length;
+    }
+  }
+
+  /** Whether the cluster can take `spec` now, and its plan; throws an Error that says why not. Pure. */
+  check(spec: ClusterSpec): Accepted {
+    return acceptSpec(spec, {
+      cluster: this.cluster,
+      current: this.desired?.spec,
+      established: this.established,
+      podAllocations: this.status.podAllocations,
+    });
+  }
+
+  /** Takes a checked spec as the cluster's desired state; returns its generation. */
+  take(a: Accepted, via: ChangeRecord['via'], requestId?: string): number {
+    const previous = this.desired?.spec;
+    this.status.generation += 1;
+    this.desired = { ...a, generation: this.status.generation };
+    this.status.podAllocations = a.plan.podAllocations;
+    this.log({ generation: this.status.generation, via, requestId, summary: summarizeChange(previous, a.spec), accepted: true });
+    this.wanted = true;
+    return this.status.generation;
+  }
+
+  refuse(via: ChangeRecord['via'], requestId: string | undefined, err: unknown): void {
+    const summary = `refused: ${err instanceof Error ? err.message : String(err)}`;
+    this.log({ generation: this.status.generation, via, requestId, summary, accepted: false });
+  }
+
+  /** A signal's request id seen before (a signal sent twice is applied once); remembers it otherwise. */
+  seenSignal(requestId: string | undefined): boolean {
+    if (!requestId) return false;
+    if (this.signalIds.includes(requestId)) return true;
+    this.signalIds.push(requestId);
+    if (this.signalIds.length > SIGNAL_IDS_KEPT) this.signalIds.shift();
+    return false;
+  }
+
+  /** The result of the first converge that ends after this call (and, if given, covers `generation`). */
+  async nextResult(generation?: number): Promise<ConvergeResult> {
+    const after = this.runs;
+    await condition(() => this.runs > after && !!this.lastResult && (generation === undefined || this.lastResult.generation >= generation));
+    return this.lastResult!;
+  }
+
+  carry(): CarriedState {
+    return {
+      spec: this.desired?.spec,
+      generation: this.status.generation,
+      podAllocations: this.status.podAllocations,
+      established: this.established,
+      convergedGeneration: this.status.convergedGeneration,
+      changes: this.status.changes,
+      signalRequestIds: this.signalIds,
+      session: this.session,
+      blocked: this.status.blocked,
+      parallelism: this.parallelism,
+    };
+  }
+
+  /** Converges the desired spec; a converge that blocked before resumes, skipping steps done with the same input. */
+  async converge(activityOptions: ActivityOptions, onChange: () => void): Promise<void> {
+    this.wanted = false;
+    const target = this.desired!;
+    const resumed = this.session !== undefined;
+    const session = (this.session ??= { generation: target.generation, done: {} });
+    session.generation = target.generation;
+    this.start(target.generation, resumed);
+    onChange();
+    const blocked = await runPhases(PHASES, {
+      plan: target.plan,
+      status: this.status,
+      session,
+      parallelism: this.parallelism,
+      activityOptions,
+      onPhase: (p) => {
+        upsertSearchAttributes([{ key: CLUSTER_PHASE, value: p.name }]);
+        onChange();
+      },
+    });
+    const st = this.status;
+    st.endedAt = new Date().toISOString();
+    if (blocked.length) {
+      st.state = 'blocked';
+      st.blocked = blocked;
+      st.error = blocked.map((b) => `${b.step}: ${b.error}`).join('; ');
+      upsertSearchAttributes([{ key: CLUSTER_PHASE, value: `blocked:${st.currentPhase ?? ''}` }]);
+    } else {
+      st.state = 'converged';
+      st.convergedGeneration = target.generation;
+      this.established = target.plan.hosts.map((h) => h.name);
+      this.session = undefined;
+      upsertSearchAttributes([{ key: CLUSTER_PHASE, value: 'converged' }]);
+    }
+    this.lastResult = {
+      generation: target.generation,
+      outcome: blocked.length ? 'blocked' : 'converged',
+      changedCount: st.changedCount,
+      ...(blocked.length ? { blocked } : {}),
+      podAllocations: st.podAllocations,
+    };
+    this.runs += 1;
+    onChange();
+  }
+
+  /** Resets the status for a converge; a resumed one keeps every record (done steps are skipped, failed ones keep
+   * what they had changed). */
+  private start(generation: number, resumed: boolean): void {
+    const st = this.status;
+    st.state = 'converging';
+    st.convergingGeneration = generation;
+    st.blocked = undefined;
+    st.error = undefined;
+    st.startedAt = new Date().toISOString();
+    st.endedAt = undefined;
+    st.phases = [
+      ...PHASES.map((p) => ({ name: p.name, title: p.title, state: 'pending' as const })),
+      ...NOT_BUILT.map((p) => ({ name: p.name, title: p.title, state: 'not-built' as const })),
+    ];
+    if (!resumed) {
+      st.steps = [];
+      st.changedCount = 0;
+    }
+  }
+
+  private log(entry: Omit<ChangeRecord, 'at'>): void {
+    const changes = this.status.changes;
+    changes.push({ ...entry, at: new Date().toISOString() });
+    if (changes.length > CHANGE_LOG_LENGTH) changes.splice(0, changes.length - CHANGE_LOG_LENGTH);
+  }
+}
