@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
+const { temporal } = proto;
 import { labDown, labUp } from '../lab/index.js';
 import { parseClusterFile } from '../model/validate.js';
 import { SshPool } from '../remote/pool.js';
@@ -35,9 +37,13 @@ try {
   for (const run of ['first bring-up', 'no-op re-run']) {
     for (const s of pool.stats()) commandsBefore.set(s.label, s.commands);
     t = Date.now();
-    const { status } = await follow(await applySpec(client, r.spec), () => {});
+    const req = await applySpec(client, r.spec);
+    const { status } = await follow(req, () => {});
     const total = Date.now() - t;
     console.log(`\n${run}: ${formatDuration(total)} total, state ${status.state}, ${status.changedCount} changes`);
+    const history = await req.handle.fetchHistory();
+    const bytes = temporal.api.history.v1.History.encode(history).finish().length;
+    console.log(`  history of the cluster workflow so far: ${history.events?.length ?? 0} events, ${(bytes / 1024).toFixed(0)} KiB`);
     for (const p of status.phases.filter((x) => x.durationMs !== undefined)) {
       console.log(`  ${p.name.padEnd(13)} ${formatDuration(p.durationMs).padStart(9)}`);
     }
