@@ -5,7 +5,7 @@
 // change() or putFile(). A dry run runs the reads for real and records the changes instead of making them, so an
 // activity must never change a host through exec() (the memory host refuses it).
 import type { ExecResult } from '../remote/exec.js';
-import { sha256Hex, type RemoteFileState } from '../remote/files.js';
+import { putFileAction, type RemoteFileState } from '../remote/files.js';
 import type { HostTarget } from './types.js';
 
 export type { ExecResult } from '../remote/exec.js';
@@ -58,19 +58,7 @@ export interface HostShells {
   shell(target: HostTarget): HostShell;
 }
 
-function ownerMatches(want: string, name: string | undefined, id: number | undefined): boolean {
-  return /^\d+$/.test(want) ? Number(want) === id : want === name;
-}
-
-/** What putFile has to do for a file in state `st` (remote/files.ts decides the same way when it writes). */
+/** What putFile has to do for a file in state `st`: remote/files.ts decides, the same way it does when it writes. */
 export function fileAction(st: RemoteFileState, content: string | Buffer, opts: FileOptions): FileAction {
-  if (!st.exists) return 'created';
-  const regular = st.type === 'regular file' || st.type === 'regular empty file';
-  if (!regular || st.sha256 !== sha256Hex(content)) return 'updated';
-  const owner = opts.owner ?? 'root';
-  const group = opts.group ?? 'root';
-  if (st.mode !== parseInt(opts.mode, 8) || !ownerMatches(owner, st.owner, st.uid) || !ownerMatches(group, st.group, st.gid)) {
-    return 'metadata';
-  }
-  return 'unchanged';
+  return putFileAction(st, content, opts);
 }

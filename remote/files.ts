@@ -142,6 +142,16 @@ function planFor(d: Desired, st: RemoteFileState): Plan {
   return { kind: 'unchanged' };
 }
 
+/** What putFile would do to a file now in state `st`: nothing, fix owner and mode, or write the content. */
+export function putFileAction(
+  st: RemoteFileState,
+  content: Buffer | string,
+  opts: PutFileOptions = {},
+): 'unchanged' | 'metadata' | 'created' | 'updated' {
+  const p = planFor(desired(st.path, content, opts), st);
+  return p.kind === 'write' ? p.action : p.kind;
+}
+
 /** Command that fixes owner and mode only (chown first: it may clear setuid bits). */
 export function metadataScript(d: { path: string; owner: string; group: string; modeStr: string }): string {
   const p = shellQuote(d.path);
