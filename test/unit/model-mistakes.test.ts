@@ -7,29 +7,7 @@ import { parseClusterFile, type ParseResult } from '../../model/validate.js';
 import { formatProblems, MAX_PROBLEMS_SHOWN } from '../../model/problem-format.js';
 import { EXCERPT_LENGTH } from '../../model/excerpt.js';
 import type { Problem } from '../../model/types.js';
-
-type Obj = Record<string, any>;
-
-const host = (name: string, last: number, roles: string[]): Obj => ({ name, address: `192.168.56.${last}`, roles });
-
-function seed(): Obj {
-  return {
-    name: 'lab',
-    hosts: [
-      host('ca', 10, ['ca']),
-      host('etcd-1', 11, ['etcd']),
-      host('etcd-2', 12, ['etcd']),
-      host('etcd-3', 13, ['etcd']),
-      host('lb', 20, ['loadbalancer']),
-      host('cp-1', 21, ['controlplane']),
-      host('cp-2', 22, ['controlplane']),
-      host('worker-1', 31, ['worker']),
-      host('worker-2', 32, ['worker']),
-      host('admin', 40, ['admin']),
-    ],
-    networks: { infrastructure: '192.168.56.0/24' },
-  };
-}
+import { host, seed, type Obj } from '../helpers/seed-object.js';
 
 function mutate(f: (o: Obj) => void): ParseResult {
   const o = seed();

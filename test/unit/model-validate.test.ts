@@ -6,35 +6,10 @@ import { formatProblems } from '../../model/problem-format.js';
 import { didYouMean, editDistance } from '../../model/did-you-mean.js';
 import { checkSpec } from '../../model/check.js';
 import type { ClusterSpec, Problem } from '../../model/types.js';
+import { host, seed, type Obj } from '../helpers/seed-object.js';
 
 // ------------------------------------------------------------------------------------------------
 // Fixtures
-
-type Obj = Record<string, any>;
-
-function host(name: string, last: number, roles: string[]): Obj {
-  return { name, address: `192.168.56.${last}`, roles };
-}
-
-/** The seed's ten hosts on 192.168.56.0/24. */
-function seed(): Obj {
-  return {
-    name: 'lab',
-    hosts: [
-      host('ca', 10, ['ca']),
-      host('etcd-1', 11, ['etcd']),
-      host('etcd-2', 12, ['etcd']),
-      host('etcd-3', 13, ['etcd']),
-      host('lb', 20, ['loadbalancer']),
-      host('cp-1', 21, ['controlplane']),
-      host('cp-2', 22, ['controlplane']),
-      host('worker-1', 31, ['worker']),
-      host('worker-2', 32, ['worker']),
-      host('admin', 40, ['admin']),
-    ],
-    networks: { infrastructure: '192.168.56.0/24' },
-  };
-}
 
 function check(obj: Obj): ParseResult {
   return parseClusterFile(stringify(obj));
