@@ -7,7 +7,7 @@ import { parseClusterFile, type ParseResult } from '../../model/validate.js';
 import { formatProblems, MAX_PROBLEMS_SHOWN } from '../../model/problem-format.js';
 import { EXCERPT_LENGTH } from '../../model/excerpt.js';
 import type { Problem } from '../../model/types.js';
-import { host, seed, type Obj } from '../helpers/seed-object.js';
+import { seed, type Obj } from '../helpers/seed-object.js';
 
 function mutate(f: (o: Obj) => void): ParseResult {
   const o = seed();
