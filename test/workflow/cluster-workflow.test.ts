@@ -212,6 +212,9 @@ describe('cluster workflow', () => {
         assert.deepEqual(step.changed, ['/usr/local/bin/etcd'], 'what the failed attempts changed is kept');
         const desc = await handle.describe();
         assert.equal(desc.status.name, 'RUNNING', 'a blocked converge does not end the workflow');
+        // The UI's "current details" name the blocked step and why.
+        const meta = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+        assert.match(meta.currentDetails ?? '', /blocked[\s\S]*etcd\/member\/etcd-2: NotReady: etcd on etcd-2 does not answer/);
         const before = calls.length;
         // What `hardway retry blocked` does.
         const { result: rr } = await follow(await retryCluster(env.client, spec.name), () => {});
