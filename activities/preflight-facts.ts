@@ -1,6 +1,17 @@
 // Pure: turns the output of the preflight probe into facts and findings. Tested without a host.
+import { runsKubelet } from '../model/roles.js';
 import type { Role } from '../model/types.js';
 import type { HostFacts } from './types.js';
+
+/**
+ * Kernel settings a Kubernetes node wants to set or read. In a network namespace (a container, a lab host) some
+ * are read-only: preflight reports them, and the phases configure around them (as kind does), never pretending
+ * they were applied.
+ */
+export const WATCHED_SYSCTLS = ['net.netfilter.nf_conntrack_max', 'net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'] as const;
+
+/** Bit of CAP_SYS_RESOURCE in CapEff: without it no process may lower an OOM score (runc's -998 for sandboxes). */
+const CAP_SYS_RESOURCE = 24n;
 
 /** One round trip: everything preflight needs to know about a host, in sections. */
 export const PROBE_SCRIPT = [
@@ -27,6 +38,10 @@ export const PROBE_SCRIPT = [
     'dnf',
     'yum',
   ].join(' ')}; do command -v "$c" >/dev/null 2>&1 && echo "$c"; done`,
+  'echo "@@cgroup"; cat /proc/self/cgroup',
+  'echo "@@capeff"; grep CapEff /proc/self/status',
+  `echo "@@sysctl"; for k in ${WATCHED_SYSCTLS.join(' ')}; do f=/proc/sys/$(echo "$k" | tr . /); ` +
+    'if [ -e "$f" ]; then echo "$k $(stat -c %a "$f")"; else echo "$k missing"; fi; done',
   'true',
 ].join('; ');
 
@@ -83,6 +98,36 @@ export function requiredCommands(roles: readonly Role[]): string[][] {
   return need;
 }
 
+/**
+ * `/proc/self/cgroup`: "0::/path" alone is the unified (v2) hierarchy; "N:controller:/path" lines are v1, with a
+ * "0::" line too when a v2 hierarchy is mounted beside them (hybrid).
+ */
+export function parseCgroups(lines: string[]): HostFacts['cgroup'] {
+  const v1 = lines.some((l) => /^\d+:[^:]+:/.test(l) && !l.startsWith('0::'));
+  const v2 = lines.some((l) => l.startsWith('0::'));
+  return v1 ? { version: 1, hybrid: v2 } : { version: 2, hybrid: false };
+}
+
+/** "CapEff:\t000001fffeffffff": whether CAP_SYS_RESOURCE is effective. */
+export function parseCapabilities(lines: string[]): HostFacts['capabilities'] {
+  const hex = /CapEff:\s*([0-9a-f]+)/i.exec(lines[0] ?? '')?.[1];
+  if (!hex) return { sysResource: false, known: false };
+  return { sysResource: ((BigInt(`0x${hex}`) >> CAP_SYS_RESOURCE) & 1n) === 1n, known: true };
+}
+
+/** "net.ipv4.ip_forward 644" / "... missing": which watched settings cannot be written here, and which are absent. */
+export function parseSysctls(lines: string[]): Pick<HostFacts, 'readOnlySysctls' | 'missingSysctls'> {
+  const readOnlySysctls: string[] = [];
+  const missingSysctls: string[] = [];
+  for (const l of lines) {
+    const [key, mode] = l.split(/\s+/);
+    if (!key || !mode) continue;
+    if (mode === 'missing') missingSysctls.push(key);
+    else if ((parseInt(mode, 8) & 0o200) === 0) readOnlySysctls.push(key);
+  }
+  return { readOnlySysctls, missingSysctls };
+}
+
 export interface PreflightFindings {
   facts: HostFacts;
   /** Problems that stop the bring-up (unless the policy turns memory into a warning). */
@@ -121,6 +166,9 @@ export function evaluateProbe(host: ProbedHost, out: string): PreflightFindings 
     defaultRouteInterface: route?.dev,
     defaultRouteAddress: defaultAddr?.address,
     defaultNicIsNotInfra: !!route && !!infra && route.dev !== infra.name,
+    cgroup: parseCgroups(s.cgroup ?? []),
+    capabilities: parseCapabilities(s.capeff ?? []),
+    ...parseSysctls(s.sysctl ?? []),
   };
 
   let addressMissing: string | undefined;
@@ -151,5 +199,24 @@ export function evaluateProbe(host: ProbedHost, out: string): PreflightFindings 
         `infrastructure NIC ${infra!.name} (${host.address}): every service binds and advertises on ${host.address}`,
     );
   }
+  if (runsKubelet(host.roles)) notes.push(...nodeLimitNotes(facts));
   return { facts, errors, memoryShort, notes, addressMissing };
+}
+
+/** What a Kubernetes node on this host has to be configured around: facts, said once, in preflight. */
+function nodeLimitNotes(f: HostFacts): string[] {
+  const notes: string[] = [];
+  if (f.cgroup.version === 1) {
+    notes.push(`cgroup v1${f.cgroup.hybrid ? ' (with a unified hierarchy beside it)' : ''}: a kubelet 1.35+ needs failCgroupV1: false`);
+  }
+  if (f.capabilities.known && !f.capabilities.sysResource) {
+    notes.push('no CAP_SYS_RESOURCE: OOM scores cannot be lowered (containerd needs restrict_oom_score_adj)');
+  }
+  if (f.readOnlySysctls.length) {
+    notes.push(
+      `read-only here (a network namespace or container): ${f.readOnlySysctls.join(', ')}` +
+        (f.readOnlySysctls.includes('net.netfilter.nf_conntrack_max') ? ' (kube-proxy needs conntrack.maxPerCore: 0)' : ''),
+    );
+  }
+  return notes;
 }

@@ -98,6 +98,13 @@ export interface HostFacts {
   defaultRouteAddress?: string;
   /** The default route leaves through another NIC than the infrastructure one (the Vagrant/VirtualBox trap). */
   defaultNicIsNotInfra: boolean;
+  /** The cgroup hierarchy the host's processes live in: the kubelet and containerd are configured from it. */
+  cgroup: { version: 1 | 2; hybrid: boolean };
+  /** Effective capabilities that change how nodes are configured (known: CapEff was readable). */
+  capabilities: { sysResource: boolean; known: boolean };
+  /** Kernel settings of WATCHED_SYSCTLS that cannot be written here, and those the kernel does not have. */
+  readOnlySysctls: string[];
+  missingSysctls: string[];
 }
 
 export interface PreflightReport extends StepReport {

@@ -1,7 +1,14 @@
 // Preflight's reading of a host: NIC detection (the Vagrant/VirtualBox trap), memory policy, commands.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateProbe, parseAddresses, parseDefaultRoute } from '../../activities/preflight-facts.js';
+import {
+  evaluateProbe,
+  parseAddresses,
+  parseCapabilities,
+  parseCgroups,
+  parseDefaultRoute,
+  parseSysctls,
+} from '../../activities/preflight-facts.js';
 import type { PlannedHost } from '../../model/types.js';
 
 const host = (roles: PlannedHost['roles'], address = '192.168.56.21'): PlannedHost => ({
@@ -69,5 +76,47 @@ describe('preflight facts', () => {
     ]);
     assert.equal(parseDefaultRoute([]), undefined);
     assert.deepEqual(parseDefaultRoute(['default dev wg0 scope link']), { via: undefined, dev: 'wg0' });
+  });
+
+  it('reads the cgroup hierarchy: v1 (this machine), hybrid, and v2 only', () => {
+    assert.deepEqual(parseCgroups(['9:name=systemd:/', '8:pids:/', '4:memory:/hardway/x']), { version: 1, hybrid: false });
+    assert.deepEqual(parseCgroups(['12:memory:/', '1:name=systemd:/', '0::/']), { version: 1, hybrid: true });
+    assert.deepEqual(parseCgroups(['0::/user.slice/session-1.scope']), { version: 2, hybrid: false });
+  });
+
+  it('finds CAP_SYS_RESOURCE in CapEff, and says when it cannot know', () => {
+    // This VM's processes: every capability but CAP_SYS_RESOURCE (bit 24).
+    assert.deepEqual(parseCapabilities(['CapEff:\t000001fffeffffff']), { sysResource: false, known: true });
+    assert.deepEqual(parseCapabilities(['CapEff:\t000001ffffffffff']), { sysResource: true, known: true });
+    assert.deepEqual(parseCapabilities([]), { sysResource: false, known: false });
+  });
+
+  it('tells read-only and missing kernel settings from writable ones', () => {
+    assert.deepEqual(
+      parseSysctls(['net.netfilter.nf_conntrack_max 444', 'net.ipv4.ip_forward 644', 'net.bridge.bridge-nf-call-iptables missing']),
+      {
+        readOnlySysctls: ['net.netfilter.nf_conntrack_max'],
+        missingSysctls: ['net.bridge.bridge-nf-call-iptables'],
+      },
+    );
+  });
+
+  it("reports a lab-like host's limits as facts and notes, from the probe", () => {
+    const out = `${probe()}\n@@cgroup\n4:memory:/\n0::/\n@@capeff\nCapEff:\t000001fffeffffff\n@@sysctl\nnet.netfilter.nf_conntrack_max 444\nnet.ipv4.ip_forward 644\n`;
+    const f = evaluateProbe(host(['worker']), out);
+    assert.deepEqual(f.facts.cgroup, { version: 1, hybrid: true });
+    assert.equal(f.facts.capabilities.sysResource, false);
+    assert.deepEqual(f.facts.readOnlySysctls, ['net.netfilter.nf_conntrack_max']);
+    assert.ok(
+      f.notes.some((n) => /cgroup v1.*kubelet 1.35\+ needs failCgroupV1: false/.test(n)),
+      f.notes.join('\n'),
+    );
+    assert.ok(f.notes.some((n) => /no CAP_SYS_RESOURCE: OOM scores cannot be lowered.*restrict_oom_score_adj/.test(n)));
+    assert.ok(f.notes.some((n) => /nf_conntrack_max.*conntrack.maxPerCore: 0/.test(n)));
+    assert.deepEqual(f.errors, []);
+    // Facts for every host, notes only where a kubelet will run.
+    const etcd = evaluateProbe(host(['etcd']), out);
+    assert.equal(etcd.facts.cgroup.version, 1);
+    assert.ok(!etcd.notes.some((n) => /cgroup|CAP_SYS_RESOURCE|read-only/.test(n)), etcd.notes.join('\n'));
   });
 });
