@@ -89,7 +89,6 @@ async function ensureDirs(root: string): Promise<void> {
     ['root', 0o700],
     ['root/.ssh', 0o700],
     ['tmp', 0o1777],
-    ['.sys', 0o755],
   ];
   for (const [d, mode] of dirs) {
     const p = join(root, d);

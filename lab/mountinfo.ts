@@ -5,6 +5,8 @@ export interface MountEntry {
   mountPoint: string;
   fsType: string;
   source: string;
+  /** Per-superblock options, e.g. `rw,memory` for a cgroup v1 hierarchy. */
+  superOptions: string;
 }
 
 function unescape(s: string): string {
@@ -21,7 +23,7 @@ export function parseMountinfo(text: string): MountEntry[] {
     const r = right.split(' ');
     const mp = l[4];
     if (!mp) continue;
-    out.push({ mountPoint: unescape(mp), fsType: r[0] ?? '', source: unescape(r[1] ?? '') });
+    out.push({ mountPoint: unescape(mp), fsType: r[0] ?? '', source: unescape(r[1] ?? ''), superOptions: r[2] ?? '' });
   }
   return out;
 }

@@ -1,15 +1,18 @@
 // The host's view of the file system, set up inside its (private) mount namespace:
-//   /sys            a fresh sysfs of the host's network namespace (+ the machine's cgroup mounts)
+//   /sys            a fresh sysfs of the host's network namespace
 //   /etc /var /opt /usr/local/bin /run /root /tmp   bind mounts of DIR/hosts/<name>/...
 //   /usr/bin/systemctl   the daemonless systemctl script
-// Everything else (/usr/bin, /usr/sbin, /usr/lib, /dev, /proc) is the machine's.
+// and, mounted by the host's init (lab/init.ts): /proc of the host's PID namespace, /sys/fs/cgroup rooted at the
+// host's cgroups. Everything else (/usr/bin, /usr/sbin, /usr/lib, /dev) is the machine's.
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runOk } from './exec.js';
 import { parseMountinfo, type MountEntry } from './mountinfo.js';
 import { HOST_OWN_DIRS } from './paths.js';
 import { nsenterArgv } from './namespaces.js';
-import type { LabHostState } from './state.js';
+import { hostArgv } from './init.js';
+import type { CgroupLayout } from './cgroups.js';
+import type { LabHostState, LabState } from './state.js';
 
 export const SYSTEMCTL_TARGET = '/usr/bin/systemctl';
 
@@ -37,8 +40,9 @@ export function orderBinds(binds: Bind[]): Bind[] {
   return out;
 }
 
-async function mountsInside(h: LabHostState): Promise<MountEntry[]> {
-  const r = await runOk([...nsenterArgv(h), 'cat', '/proc/self/mountinfo']);
+/** Mounts of the host's mount namespace: entered before its init runs, or through its init. */
+async function mountsInside(prefix: string[]): Promise<MountEntry[]> {
+  const r = await runOk([...prefix, 'cat', '/proc/self/mountinfo']);
   return parseMountinfo(r.stdout);
 }
 
@@ -47,7 +51,7 @@ export async function setupHostMounts(h: LabHostState, o: { nsDir: string; syste
 
   // The new namespace is a copy of the machine's: drop its copies of namespace files (other lab hosts',
   // `ip netns` ones) so that they do not keep those namespaces alive.
-  const copied = await mountsInside(h);
+  const copied = await mountsInside(nsenterArgv(h));
   const drop = copied
     .filter((m) => m.fsType === 'nsfs' || m.mountPoint === '/run/netns' || m.mountPoint === o.nsDir)
     .map((m) => m.mountPoint)
@@ -59,13 +63,10 @@ export async function setupHostMounts(h: LabHostState, o: { nsDir: string; syste
     dropped.push(mp);
   }
 
-  // sysfs showing this host's interfaces; keep the machine's cgroup mounts underneath it.
-  const staging = join(h.root, '.sys');
-  await inside(['mount', '-t', 'sysfs', '-o', 'nosuid,nodev,noexec', 'sysfs', staging]);
-  if (copied.some((m) => m.mountPoint === '/sys/fs/cgroup')) {
-    await inside(['mount', '--rbind', '/sys/fs/cgroup', join(staging, 'fs', 'cgroup')]);
-  }
-  await inside(['mount', '--move', staging, '/sys']);
+  // A sysfs of this host's network namespace in place of the machine's (whose /sys/fs/cgroup mounts go with it); the
+  // init mounts the host's own /sys/fs/cgroup on it.
+  await inside(['umount', '-l', '/sys']);
+  await inside(['mount', '-t', 'sysfs', '-o', 'nosuid,nodev,noexec', 'sysfs', '/sys']);
 
   const binds: Bind[] = [];
   for (const d of HOST_OWN_DIRS) binds.push({ source: await realpath(join(h.root, d)), target: d });
@@ -73,15 +74,23 @@ export async function setupHostMounts(h: LabHostState, o: { nsDir: string; syste
   for (const b of orderBinds(binds)) await inside(['mount', '--bind', b.source, b.target]);
 }
 
-/** True when the host's mount namespace shows all of its own directories and the systemctl script. */
-export async function hostMountsComplete(h: LabHostState): Promise<boolean> {
+/**
+ * True when the running host (entered through its init) shows all of its own directories, the systemctl script, its
+ * sysfs and its cgroup hierarchies.
+ */
+export async function hostMountsComplete(s: LabState, h: LabHostState, init: number, layout: CgroupLayout): Promise<boolean> {
   let mounts: MountEntry[];
   try {
-    mounts = await mountsInside(h);
+    mounts = await mountsInside(hostArgv(s, h, init));
   } catch {
     return false;
   }
   const points = new Set(mounts.map((m) => m.mountPoint));
-  const sysOk = mounts.some((m) => m.mountPoint === '/sys' && m.fsType === 'sysfs');
-  return sysOk && [...HOST_OWN_DIRS, SYSTEMCTL_TARGET].every((d) => points.has(d));
+  const has = (mp: string, fsType: string) => mounts.some((m) => m.mountPoint === mp && m.fsType === fsType);
+  return (
+    has('/sys', 'sysfs') &&
+    has('/proc', 'proc') &&
+    layout.mounts.every((m) => has(m.path, m.type)) &&
+    [...HOST_OWN_DIRS, SYSTEMCTL_TARGET].every((d) => points.has(d))
+  );
 }

@@ -5,6 +5,7 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { run, runOk } from './exec.js';
 import { isMountPoint, ownMounts } from './mountinfo.js';
+import { namespaceOf } from './processes.js';
 import type { LabHostState } from './state.js';
 
 export async function ensurePrivateNsDir(nsDir: string): Promise<void> {
@@ -69,17 +70,24 @@ export async function releaseHostNamespaces(h: Pick<LabHostState, 'mntNs' | 'uts
   }
 }
 
-/** argv prefix that runs a command inside the host: its net, UTS and mount namespaces. */
+/**
+ * argv prefix that runs a command in the host's net, UTS and mount namespaces, for setting up a host before its init
+ * runs (lab/init.ts `hostArgv` enters a running host).
+ */
 export function nsenterArgv(h: Pick<LabHostState, 'netns' | 'mntNs' | 'utsNs'>): string[] {
   return ['nsenter', `--net=${netnsPath(h.netns)}`, `--uts=${h.utsNs}`, `--mount=${h.mntNs}`, '--'];
 }
 
-/** Inodes of every namespace of the host that still exists (for finding its processes). */
-export async function hostNamespaceInodes(h: Pick<LabHostState, 'netns' | 'mntNs' | 'utsNs'>): Promise<Set<number>> {
+/** Inodes of every namespace of the host that still exists (for finding its processes), with the PID namespace of its init. */
+export async function hostNamespaceInodes(h: Pick<LabHostState, 'netns' | 'mntNs' | 'utsNs'>, init?: number): Promise<Set<number>> {
   const out = new Set<number>();
   for (const p of [netnsPath(h.netns), h.mntNs, h.utsNs]) {
     const ino = await boundNamespaceInode(p);
     if (ino !== undefined) out.add(ino);
+  }
+  if (init !== undefined) {
+    const pidNs = await namespaceOf(init, 'pid');
+    if (pidNs !== undefined) out.add(pidNs);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // Where the lab keeps things, and the names it gives to kernel objects. Pure functions only.
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** ~/.hardway/lab */
 export function defaultLabDir(): string {
@@ -25,6 +25,14 @@ export function binariesDir(): string {
   return join(cacheDir(), 'binaries');
 }
 
+/** What the lab serves over HTTP on the bridge address (the binary mirror; filled by scripts/build). */
+export function mirrorDir(): string {
+  return join(cacheDir(), 'mirror');
+}
+
+/** Default port of the lab's mirror on the bridge address (HARDWAY_LAB_MIRROR_PORT overrides it). */
+export const DEFAULT_MIRROR_PORT = 8088;
+
 /** Files at the top of a lab directory. */
 export function labFiles(dir: string) {
   return {
@@ -36,6 +44,9 @@ export function labFiles(dir: string) {
     /** Bind-mounted onto itself with private propagation; holds the per-host mnt/uts namespace files. */
     nsDir: join(dir, 'ns'),
     hostsDir: join(dir, 'hosts'),
+    /** Held (O_EXCL) by the `lab up` or `lab down` that is working on this DIR; holds its pid. */
+    lock: join(dir, 'lab.lock'),
+    mirrorLog: join(dir, 'mirror.log'),
   };
 }
 
@@ -63,19 +74,37 @@ function shortHash(s: string, n: number): string {
   return createHash('sha256').update(s).digest('hex').slice(0, n);
 }
 
-/** Network namespace of a host: hw-<cluster>-<host>. */
-export function netnsName(cluster: string, host: string): string {
-  return `hw-${cluster}-${host}`;
+/**
+ * The lab's short id: 8 hex digits of the lab directory's absolute path. Every kernel object of the lab carries it,
+ * so that labs in different directories never collide, even for clusters of the same name.
+ */
+export function labId(dir: string): string {
+  return shortHash(resolve(dir), 8);
 }
 
-/** Bridge for the cluster's infrastructure network (interface names are at most 15 characters). */
-export function bridgeName(cluster: string): string {
-  return `hwbr-${shortHash(cluster, 8)}`;
+/** Network namespace of a host: hw-<cluster>-<lab id>-<host>. */
+export function netnsName(id: string, cluster: string, host: string): string {
+  return `hw-${cluster}-${id}-${host}`;
+}
+
+/** Bridge for the lab's infrastructure network (interface names are at most 15 characters). */
+export function bridgeName(id: string): string {
+  return `hwbr-${id}`;
 }
 
 /** Root-namespace end of a host's veth pair; the other end is eth1 inside the host. */
-export function vethName(cluster: string, host: string): string {
-  return `hwv-${shortHash(`${cluster}/${host}`, 10)}`;
+export function vethName(id: string, host: string): string {
+  return `hwv-${shortHash(`${id}/${host}`, 10)}`;
+}
+
+/** The lab's cgroup, relative to the root of every hierarchy: /hardway/<lab id>. */
+export function labCgroup(id: string): string {
+  return `/hardway/${id}`;
+}
+
+/** A host's cgroup (the root of its cgroup namespace): /hardway/<lab id>/<host>. */
+export function hostCgroup(id: string, host: string): string {
+  return `${labCgroup(id)}/${host}`;
 }
 
 export function nsFiles(dir: string, host: string): { mnt: string; uts: string } {

@@ -1,14 +1,15 @@
 // Finding and ending the processes that live in a lab host's namespaces.
-import { readdir, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 
-const NS_KINDS = ['net', 'mnt', 'uts'] as const;
+const NS_KINDS = ['net', 'mnt', 'uts', 'pid'] as const;
+type NsKind = 'net' | 'mnt' | 'uts' | 'pid' | 'cgroup';
 
 function inodeOf(link: string): number | undefined {
   const m = /\[(\d+)\]$/.exec(link);
   return m?.[1] ? Number(m[1]) : undefined;
 }
 
-/** Pids of live processes whose net, mnt or uts namespace is one of `inodes` (zombies have none and are skipped). */
+/** Pids of live processes whose net, mnt, uts or pid namespace is one of `inodes` (zombies have none and are skipped). */
 export async function processesInNamespaces(inodes: ReadonlySet<number>): Promise<number[]> {
   if (inodes.size === 0) return [];
   const pids: number[] = [];
@@ -34,12 +35,64 @@ export async function processesInNamespaces(inodes: ReadonlySet<number>): Promis
 }
 
 /** The inode of process `pid`'s namespace of `kind`, if the process exists. */
-export async function namespaceOf(pid: number, kind: 'net' | 'mnt' | 'uts'): Promise<number | undefined> {
+export async function namespaceOf(pid: number, kind: NsKind): Promise<number | undefined> {
   try {
     return inodeOf(await readlink(`/proc/${pid}/ns/${kind}`));
   } catch {
     return undefined;
   }
+}
+
+/** Fields of /proc/<pid>/stat from the third on (state, ppid, ...), or undefined if there is no such process. */
+async function statFields(pid: number): Promise<string[] | undefined> {
+  try {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The start time of a live (non-zombie) process (field 22 of /proc/<pid>/stat), or undefined. */
+export async function processStartTime(pid: number): Promise<string | undefined> {
+  const f = await statFields(pid);
+  if (!f || f[0] === 'Z' || f[0] === 'X') return undefined;
+  return f[19];
+}
+
+export async function processAlive(pid: number): Promise<boolean> {
+  return (await processStartTime(pid)) !== undefined;
+}
+
+/** The argument vector of a process ([] if it is gone). */
+export async function processArgv(pid: number): Promise<string[]> {
+  try {
+    const text = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return text.split('\0').slice(0, -1);
+  } catch {
+    return [];
+  }
+}
+
+/** The pids of a process from the machine's PID namespace down to its own (the NSpid line of its status). */
+export async function nsPids(pid: number): Promise<number[]> {
+  try {
+    const line = /^NSpid:\s*(.*)$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
+    return line.split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The machine's pid of the process that is `nsPid` in the PID namespace `pidNs` (an inode). */
+export async function machinePid(pidNs: number, nsPid: number): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if ((await namespaceOf(pid, 'pid')) !== pidNs) continue;
+    if ((await nsPids(pid)).at(-1) === nsPid) return pid;
+  }
+  return undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,12 +1,13 @@
-// A real OpenSSH sshd per host, inside the host's namespaces, on <address>:22. Root logs in with a key only.
+// A real OpenSSH sshd per host, inside the host's namespaces (entered through its init), on <address>:22. Root logs
+// in with a key only.
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { runOk } from './exec.js';
 import { ensureKeyPair, writeIfChanged } from './keys.js';
-import { netnsPath, nsenterArgv, boundNamespaceInode } from './namespaces.js';
-import { namespaceOf } from './processes.js';
-import type { LabHostState } from './state.js';
+import { hostArgv } from './init.js';
+import { machinePid, namespaceOf } from './processes.js';
+import type { LabHostState, LabState } from './state.js';
 
 export const SSHD = '/usr/sbin/sshd';
 /** Paths inside the host. */
@@ -47,17 +48,21 @@ export function sshdConfig(address: string): string {
 
 const inHost = (h: LabHostState, p: string) => join(h.root, p);
 
-/** The host's sshd pid, if the pid file names a live sshd inside the host's network namespace. */
-export async function sshdPid(h: LabHostState): Promise<number | undefined> {
-  let pid: number;
+/**
+ * The machine's pid of the host's sshd, if the pid file (which holds its pid in the host's PID namespace) names a live
+ * sshd in the PID namespace of the host's init.
+ */
+export async function sshdPid(h: LabHostState, init: number): Promise<number | undefined> {
+  let nsPid: number;
   try {
-    pid = Number((await readFile(inHost(h, SSHD_PIDFILE), 'utf8')).trim());
+    nsPid = Number((await readFile(inHost(h, SSHD_PIDFILE), 'utf8')).trim());
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(pid) || pid <= 1) return undefined;
-  const netIno = await boundNamespaceInode(netnsPath(h.netns));
-  if (netIno === undefined || (await namespaceOf(pid, 'net')) !== netIno) return undefined;
+  if (!Number.isInteger(nsPid) || nsPid <= 1) return undefined;
+  const pidNs = await namespaceOf(init, 'pid');
+  const pid = pidNs === undefined ? undefined : await machinePid(pidNs, nsPid);
+  if (pid === undefined) return undefined;
   try {
     const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
     return comm === 'sshd' ? pid : undefined;
@@ -96,22 +101,28 @@ export async function waitForSsh(address: string, timeoutMs = 10000): Promise<vo
  * Converges the host's sshd: host key, authorized_keys, config; starts sshd if it is not running and
  * reloads it (SIGHUP, same pid) if its config changed. Returns what it did.
  */
-export async function ensureSshd(h: LabHostState, clientPublicKey: string): Promise<'running' | 'started' | 'reloaded'> {
+export async function ensureSshd(
+  s: LabState,
+  h: LabHostState,
+  init: number,
+  clientPublicKey: string,
+): Promise<'running' | 'started' | 'reloaded'> {
   await ensureKeyPair(inHost(h, HOST_KEY), `root@${h.name}`);
   await writeIfChanged(inHost(h, '/root/.ssh/authorized_keys'), `${clientPublicKey} hardway-lab\n`, 0o600);
   const changed = await writeIfChanged(inHost(h, SSHD_CONFIG), sshdConfig(h.address), 0o644);
-  const pid = await sshdPid(h);
+  const pid = await sshdPid(h, init);
   if (pid !== undefined && !changed) return 'running';
-  await runOk([...nsenterArgv(h), SSHD, '-t', '-f', SSHD_CONFIG], { env: HOST_ENV });
+  const inside = hostArgv(s, h, init);
+  await runOk([...inside, SSHD, '-t', '-f', SSHD_CONFIG], { env: HOST_ENV });
   if (pid !== undefined) {
     process.kill(pid, 'SIGHUP');
     await waitForSsh(h.address);
     return 'reloaded';
   }
-  await runOk([...nsenterArgv(h), SSHD, '-f', SSHD_CONFIG, '-E', SSHD_LOG], { env: HOST_ENV });
+  await runOk([...inside, SSHD, '-f', SSHD_CONFIG, '-E', SSHD_LOG], { env: HOST_ENV });
   await waitForSsh(h.address);
-  for (let i = 0; i < 50 && (await sshdPid(h)) === undefined; i++) await new Promise((r) => setTimeout(r, 100));
-  if ((await sshdPid(h)) === undefined) throw new Error(`lab: sshd of ${h.name} answers but wrote no pid file ${SSHD_PIDFILE}`);
+  for (let i = 0; i < 50 && (await sshdPid(h, init)) === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+  if ((await sshdPid(h, init)) === undefined) throw new Error(`lab: sshd of ${h.name} answers but wrote no pid file ${SSHD_PIDFILE}`);
   return 'started';
 }
 

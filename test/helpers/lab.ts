@@ -90,3 +90,9 @@ export function sshRun(t: SshTarget, command: string, input?: string): Promise<S
     });
   });
 }
+
+/** Field 22 of /proc/<pid>/stat (the process's start time), as the lab's lock records its holder. */
+export function processStartTime(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+}
