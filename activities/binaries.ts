@@ -13,7 +13,7 @@ import type { BinariesInput } from './types.js';
 
 export interface Release {
   component: string; // "etcd"
-  version: string; // "v3.4.23"
+  version: string; // "v3.6.16"
   binaries: string[]; // ["etcd", "etcdctl"]
   /** Archive file name for an architecture ("amd64" | "arm64"). */
   archive(arch: string): string;

@@ -27,7 +27,7 @@ export interface ChangeOptions {
   timeoutMs?: number;
   input?: string | Buffer;
   allowExitCodes?: number[];
-  /** One line saying what the command changes ("install etcd v3.4.23"), for dry runs; default: the command. */
+  /** One line saying what the command changes ("install etcd v3.6.16"), for dry runs; default: the command. */
   summary?: string;
 }
 

@@ -1,5 +1,6 @@
 // The lab's network layout from a ClusterSpec, and the cluster.yaml that `hardway up` then uses.
 import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ClusterSpec } from '../model/types.js';
 import { contains, formatCidr, formatIp, parseCidr, parseIp, slash24 } from './ipv4.js';
@@ -33,6 +34,14 @@ export function labNetwork(spec: ClusterSpec): LabNetwork {
   return { cidr: formatCidr(net), prefix: net.prefix, gateway };
 }
 
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
 async function isDir(p: string): Promise<boolean> {
   try {
     return (await stat(p)).isDirectory();
@@ -41,10 +50,20 @@ async function isDir(p: string): Promise<boolean> {
   }
 }
 
-/** The spec as the lab serves it: SSH as root on port 22 with the lab's key and known_hosts, local binaries. */
+/**
+ * The spec as the lab serves it: SSH as root on port 22 with the lab's key and known_hosts, and binaries from the
+ * lab's mirror when it serves the spec's etcd release (as a real user's own mirror would), else from the local
+ * binary cache.
+ */
 export async function labClusterSpec(
   spec: ClusterSpec,
-  o: { network: LabNetwork; identityFile: string; knownHostsFile: string; binariesDir: string },
+  o: {
+    network: LabNetwork;
+    identityFile: string;
+    knownHostsFile: string;
+    binariesDir: string;
+    mirror?: { url: string; directory: string };
+  },
 ): Promise<ClusterSpec> {
   const out: ClusterSpec = structuredClone(spec);
   out.networks = { ...out.networks, infrastructure: o.network.cidr };
@@ -52,7 +71,9 @@ export async function labClusterSpec(
   out.hosts = out.hosts.map(({ ssh: _ssh, ...h }) => h);
   out.ssh = { ...out.ssh, user: 'root', port: 22, identityFile: o.identityFile, knownHostsFile: o.knownHostsFile };
   delete out.ssh.fingerprints;
-  if (await isDir(o.binariesDir)) out.binaries = { source: 'local', directory: o.binariesDir };
+  if (o.mirror && (await isFile(join(o.mirror.directory, 'etcd', out.versions.etcd, 'SHA256SUMS')))) {
+    out.binaries = { source: 'mirror', mirror: o.mirror.url.replace(/\/+$/, '') };
+  } else if (await isDir(o.binariesDir)) out.binaries = { source: 'local', directory: o.binariesDir };
   return out;
 }
 

@@ -227,6 +227,7 @@ async function up(inputSpec: ClusterSpec, want: LabState, ctx: UpContext): Promi
     identityFile: files.identity,
     knownHostsFile: files.knownHosts,
     binariesDir: binariesDir(),
+    ...(recorded.mirror?.pid ? { mirror: { url: recorded.mirror.url, directory: recorded.mirror.directory } } : {}),
   });
   if (await writeClusterFile(files.clusterFile, spec)) log(`wrote ${files.clusterFile}`);
   return recorded;

@@ -8,9 +8,9 @@ export const DEFAULTS = {
   },
   loadBalancer: { port: 6443 },
   versions: {
-    kubernetes: 'v1.32.3',
-    // The lab serves Debian's etcd package (3.4.23) as the "local" binary source.
-    etcd: 'v3.4.23',
+    // What scripts/build/versions.env pins: the lab and air-gapped users get these built from their Go modules.
+    kubernetes: 'v1.34.4',
+    etcd: 'v3.6.16',
   },
   binaries: { source: 'official' as const },
   ssh: { user: 'root', port: 22 },

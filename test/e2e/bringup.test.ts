@@ -148,6 +148,9 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
       health: boolean;
     }[];
     assert.equal(health.length, 3);
+    // The release the spec names, fetched from the lab's mirror and checked against its SHA256SUMS.
+    assert.equal(spec.binaries.source, 'mirror', 'the lab serves binaries as a mirror (scripts/setup.sh builds its content)');
+    assert.match(await sh('etcd-2', '/usr/local/bin/etcd --version'), new RegExp(`etcd Version: ${plan.versions.etcd.replace(/^v/, '')}`));
     assert.ok(
       health.every((h) => h.health),
       JSON.stringify(health),

@@ -37,7 +37,7 @@ function clusterSpec(name: string, subnet: string, hosts: Host[]): ClusterSpec {
     hosts: hosts.map((h, i) => ({ ...h, roles: i === 0 ? ['etcd', 'controlplane'] : ['worker'] })),
     networks: { infrastructure: `${subnet}.0/24`, pods: '10.244.0.0/16', nodeMask: 24, services: '10.32.0.0/24', clusterDns: '10.32.0.10' },
     loadBalancer: { port: 6443 },
-    versions: { kubernetes: 'v1.32.3', etcd: 'v3.4.23' },
+    versions: { kubernetes: 'v1.34.4', etcd: 'v3.6.16' },
     binaries: { source: 'official' },
     ssh: { user: 'root', port: 22 },
     preflight: { memoryPolicy: 'warn' },

@@ -391,7 +391,7 @@ export class MemoryHost implements HostShell {
         if (missing) return fail(58, `curl: (58) could not load ${missing}`);
         const target = this.lab?.byUrl(url) ?? (url.includes(`//${this.address}:`) ? this : undefined);
         if (!target?.etcdRuns()) return fail(7, `curl: (7) Failed to connect to ${url}`);
-        return ok('{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}');
+        return ok('{"etcdserver":"3.6.16","etcdcluster":"3.6.0"}');
       },
     },
     {

@@ -92,7 +92,7 @@ describe('dry run', () => {
     assert.deepEqual(
       member.changes.map((c) => c.what),
       [
-        'install etcd v3.4.23 (amd64) into /usr/local/bin from https://github.com/etcd-io/etcd/releases/download/v3.4.23',
+        'install etcd v3.6.16 (amd64) into /usr/local/bin from https://github.com/etcd-io/etcd/releases/download/v3.6.16',
         'mkdir -p /var/lib/etcd && chmod 0700 /var/lib/etcd',
       ],
     );

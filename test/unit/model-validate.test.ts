@@ -59,7 +59,7 @@ describe('the seed validates with defaults applied', () => {
     });
     assert.deepEqual(r.spec.loadBalancer, { port: 6443 });
     assert.deepEqual(r.spec.ssh, { user: 'root', port: 22 });
-    assert.deepEqual(r.spec.versions, { kubernetes: 'v1.32.3', etcd: 'v3.4.23' });
+    assert.deepEqual(r.spec.versions, { kubernetes: 'v1.34.4', etcd: 'v3.6.16' });
     assert.deepEqual(r.spec.binaries, { source: 'official' });
     assert.deepEqual(r.spec.preflight, { memoryPolicy: 'fail' });
     assert.equal(r.spec.hosts.length, 10);
