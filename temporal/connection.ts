@@ -1,7 +1,7 @@
 // How the CLI and the worker reach Temporal: flags win over environment variables, which win over defaults.
 import { readFileSync } from 'node:fs';
 import { Connection, Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 
 export interface TemporalOptions {
   address: string;
@@ -60,5 +60,7 @@ export async function connectClient(o: TemporalOptions): Promise<Client> {
 }
 
 export async function connectWorker(o: TemporalOptions): Promise<NativeConnection> {
+  // Loaded here, not at the top: every CLI command imports this module, and only workers need the native SDK.
+  const { NativeConnection } = await import('@temporalio/worker');
   return NativeConnection.connect({ address: o.address, tls: tlsConfig(o) });
 }
