@@ -4,9 +4,10 @@
 // it; the host's init makes a cgroup namespace rooted there and mounts each hierarchy at the host's own
 // /sys/fs/cgroup/<...> on a fresh tmpfs (lab/init.ts), so that inside the host /proc/self/cgroup reads `/` and a
 // cgroup made at /sys/fs/cgroup/cpu/kubepods lands at /sys/fs/cgroup/cpu/hardway/<lab id>/<host>/kubepods.
-import { lstat, mkdir, readdir, readFile, readlink, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ownMounts } from './mountinfo.js';
+import { isDir, isFile } from './hostfs.js';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -91,14 +92,6 @@ function checkOurs(path: string): void {
   if (!/^\/hardway\/[0-9a-f]+(\/[A-Za-z0-9][A-Za-z0-9_.-]*)?$/.test(path)) throw new Error(`lab: refusing to touch cgroup ${path}`);
 }
 
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await lstat(p)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 async function readTrim(p: string): Promise<string> {
   try {
     return (await readFile(p, 'utf8')).trim();
@@ -139,14 +132,6 @@ export async function ensureCgroup(hierarchies: readonly string[], path: string)
     }
   }
   return made;
-}
-
-async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await lstat(p)).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** The machine's pids in `path` or any cgroup below it, in every hierarchy. */

@@ -1,10 +1,10 @@
 // The lab's network layout from a ClusterSpec, and the cluster.yaml that `hardway up` then uses.
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ClusterSpec } from '../model/types.js';
 import { contains, formatCidr, formatIp, parseCidr, parseIp, slash24 } from './ipv4.js';
 import { writeIfChanged } from './keys.js';
+import { isDir, isFile } from './hostfs.js';
 
 export interface LabNetwork {
   /** e.g. 192.168.56.0/24 */
@@ -32,22 +32,6 @@ export function labNetwork(spec: ClusterSpec): LabNetwork {
     seen.set(h.address, h.name);
   }
   return { cidr: formatCidr(net), prefix: net.prefix, gateway };
-}
-
-async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -2,7 +2,7 @@
 // /etc starts as a copy of the machine's /etc (users, nsswitch, ld.so.cache, ssl, alternatives, ...) minus
 // what must differ per host: hostname, hosts, machine-id, ssh host keys.
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runOk } from './exec.js';
 
@@ -12,6 +12,24 @@ export async function exists(p: string): Promise<boolean> {
   try {
     await lstat(p);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A directory (or a link to one). */
+export async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** A regular file (or a link to one). */
+export async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
   } catch {
     return false;
   }
