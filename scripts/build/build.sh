@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds, into hardway's cache, the binaries and container images that hardway puts on hosts: Kubernetes, etcd,
-# CoreDNS, flannel and its CNI plugin from Go modules (the pinned versions of versions.env), crane, our pause
-# process, and the image archives pause, coredns, flannel and busybox. Also lays the same artefacts out as the
+# CoreDNS, flannel and its CNI plugin from Go modules (the pinned versions of versions.env), containerd, runc and
+# the CNI plugins from Debian's packages, crane, our pause process, and the image archives pause, coredns, flannel and busybox. Also lays the same artefacts out as the
 # upstream release sites do (the "mirror"). README.md in this directory describes the layout.
 #
-#   scripts/build/build.sh [COMPONENT...]   components: kubernetes etcd coredns flannel flannel-cni-plugin crane
-#                                           pause images (default: all, in that order)
+#   scripts/build/build.sh [COMPONENT...]   components: kubernetes etcd coredns flannel flannel-cni-plugin
+#                                           containerd runc cni-plugins crane pause images (default: all, in order)
 #
 # Everything is keyed by component and version; a component whose cache entry is complete (every file present,
 # SHA256SUMS verifying) is skipped, so a warm run takes seconds. Builds for the architecture of the Go toolchain
@@ -535,15 +535,113 @@ build_images() {
   fi
 }
 
+# --- containerd, runc, CNI plugins: Debian's builds, in the upstream release layouts -------------------------
+# Not built here: containerd and runc need cgo (runc links libseccomp), and Debian builds them for this OS. Hosts
+# get them from binaries/ or the mirror like every other component, never from the machine's packages.
+
+# deb_upstream PACKAGE: the upstream version of an unpacked Debian package, "v1.6.20" for "1.6.20~ds1-1+deb12u3".
+deb_upstream() { sed -E 's/^[0-9]+://; s/[~+-].*$//; s/^/v/' "$CACHE/debs/$1/.version"; }
+
+# from_debian COMPONENT VERSION PACKAGE PATH...: binaries/<component>/<version>/<basename of PATH> from the
+# unpacked package, which must be the pinned upstream version.
+from_debian() {
+  local component=$1 v=$2 pkg=$3 p names=()
+  shift 3
+  unpack_deb "$pkg"
+  [ "$(deb_upstream "$pkg")" = "$v" ] ||
+    die "Debian's $pkg is $(cat "$CACHE/debs/$pkg/.version"), versions.env pins $component $v: update the pin"
+  for p; do names+=("$(basename "$p")"); done
+  local out="$BIN/$component/$v"
+  verify_sums "$out" "${names[@]}" && return 0
+  BUILT=$((BUILT + 1))
+  local stage
+  stage=$(staging "$out")
+  fresh "$stage"
+  for p; do cp -p "$CACHE/debs/$pkg/$p" "$stage/"; done
+  write_sums "$stage" "${names[@]}"
+  publish "$stage" "$out"
+  log "$component $v: from Debian's $pkg $(cat "$CACHE/debs/$pkg/.version")"
+}
+
+# mirror_release COMPONENT VERSION SUMFILE FILE...: publishes mirror/<component>/<version>/ from the files the
+# caller staged in $STAGE (FILE...), with SHA256SUMS and the checksum file SUMFILE that the upstream site has.
+mirror_release() {
+  local component=$1 v=$2 sumfile=$3
+  shift 3
+  local m="$MIRROR/$component/$v"
+  write_sums "$STAGE" "$@"
+  cp "$STAGE/SHA256SUMS" "$STAGE/$sumfile"
+  publish "$STAGE" "$m"
+  stamp_write "mirror-$component-$v" "$(cat "$BIN/$component/$v/SHA256SUMS")"
+  log "$component $v: mirror written ($*)"
+}
+
+# mirror_fresh COMPONENT VERSION SUMFILE FILE...: true when the mirror entry is complete and made from the binaries.
+mirror_fresh() {
+  local component=$1 v=$2 sumfile=$3
+  shift 3
+  verify_sums "$MIRROR/$component/$v" "$@" && has_files "$MIRROR/$component/$v" "$sumfile" &&
+    stamp_ok "mirror-$component-$v" "$(cat "$BIN/$component/$v/SHA256SUMS")"
+}
+
+CONTAINERD_BINARIES=(containerd containerd-shim containerd-shim-runc-v1 containerd-shim-runc-v2 ctr)
+build_containerd() {
+  local v=$CONTAINERD_VERSION
+  from_debian containerd "$v" containerd "${CONTAINERD_BINARIES[@]/#/usr/bin/}"
+  # mirror: containerd-<v without v>-linux-<arch>.tar.gz holding bin/<binaries>, with <archive>.sha256sum, as GitHub has it
+  local archive="containerd-${v#v}-linux-$ARCH.tar.gz"
+  mirror_fresh containerd "$v" "$archive.sha256sum" "$archive" && return 0
+  BUILT=$((BUILT + 1))
+  STAGE=$(staging "$MIRROR/containerd/$v")
+  fresh "$STAGE"
+  local tree="$WORK/tree-containerd" b
+  fresh "$tree/bin"
+  for b in "${CONTAINERD_BINARIES[@]}"; do link "$BIN/containerd/$v/$b" "$tree/bin/$b"; done
+  tar_gz "$STAGE/$archive" "@$(stat -c %Y "$BIN/containerd/$v/containerd")" "$tree" bin
+  rm -rf "$tree"
+  mirror_release containerd "$v" "$archive.sha256sum" "$archive"
+}
+
+build_runc() {
+  local v=$RUNC_VERSION
+  from_debian runc "$v" runc usr/sbin/runc
+  # mirror: runc.<arch> and runc.sha256sum, as GitHub has them
+  mirror_fresh runc "$v" runc.sha256sum "runc.$ARCH" && return 0
+  BUILT=$((BUILT + 1))
+  STAGE=$(staging "$MIRROR/runc/$v")
+  fresh "$STAGE"
+  link "$BIN/runc/$v/runc" "$STAGE/runc.$ARCH"
+  mirror_release runc "$v" runc.sha256sum "runc.$ARCH"
+}
+
+CNI_PLUGINS=(bandwidth bridge dhcp firewall host-device host-local ipvlan loopback macvlan portmap ptp sbr static tuning vlan vrf)
+build_cni_plugins() {
+  local v=$CNI_PLUGINS_VERSION
+  from_debian cni-plugins "$v" containernetworking-plugins "${CNI_PLUGINS[@]/#/usr/lib/cni/}"
+  # mirror: cni-plugins-linux-<arch>-<v>.tgz holding ./<plugin>, with <archive>.sha256, as GitHub has it
+  local archive="cni-plugins-linux-$ARCH-$v.tgz"
+  mirror_fresh cni-plugins "$v" "$archive.sha256" "$archive" && return 0
+  BUILT=$((BUILT + 1))
+  STAGE=$(staging "$MIRROR/cni-plugins/$v")
+  fresh "$STAGE"
+  local tree="$WORK/tree-cni-plugins" p
+  fresh "$tree"
+  for p in "${CNI_PLUGINS[@]}"; do link "$BIN/cni-plugins/$v/$p" "$tree/$p"; done
+  tar_gz "$STAGE/$archive" "@$(stat -c %Y "$BIN/cni-plugins/$v/bridge")" "$tree" "${CNI_PLUGINS[@]/#/./}"
+  rm -rf "$tree"
+  mirror_release cni-plugins "$v" "$archive.sha256" "$archive"
+}
+
 # --- main -------------------------------------------------------------------------------------------------
-ALL=(kubernetes etcd coredns flannel flannel-cni-plugin crane pause images)
+ALL=(kubernetes etcd coredns flannel flannel-cni-plugin containerd runc cni-plugins crane pause images)
 components=("$@")
 ((${#components[@]})) || components=("${ALL[@]}")
 t_start=$SECONDS
 for c in "${components[@]}"; do
   case $c in
-  kubernetes | etcd | coredns | flannel | crane | pause | images) timed "$c" "build_$c" ;;
+  kubernetes | etcd | coredns | flannel | containerd | runc | crane | pause | images) timed "$c" "build_$c" ;;
   flannel-cni-plugin) timed "$c" build_flannel_cni_plugin ;;
+  cni-plugins) timed "$c" build_cni_plugins ;;
   *) die "unknown component $c (known: ${ALL[*]})" ;;
   esac
 done
