@@ -6,6 +6,7 @@ import { fieldProblems } from './spec-fields.js';
 import { looseView, type LooseSpec } from './loose-view.js';
 import { crossFieldProblems } from './rules/index.js';
 import { excerpt } from './excerpt.js';
+import { withLaterFields } from './spec-upgrade.js';
 
 /** The spec's ranges, parsed once. Plain numbers (model/cidr.ts). */
 export interface ParsedNetworks {
@@ -38,7 +39,8 @@ export type CheckResult = { ok: true; spec: ValidSpec; warnings: Problem[] } | {
  * Every single-field and cross-field rule on a typed spec: errors and warnings, with paths but no line
  * numbers. Never throws, whatever the input.
  */
-export function checkSpec(spec: ClusterSpec): CheckResult {
+export function checkSpec(given: ClusterSpec): CheckResult {
+  const spec = withLaterFields(given);
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     return {
       ok: false,

@@ -11,8 +11,14 @@ export const DEFAULTS = {
     // What scripts/build/versions.env pins: the lab and air-gapped users get these built from their Go modules.
     kubernetes: 'v1.34.4',
     etcd: 'v3.6.16',
+    // Debian 12's builds in the lab (scripts/build/versions.env); upstream publishes the same versions.
+    containerd: 'v1.6.20',
+    runc: 'v1.1.5',
+    cniPlugins: 'v1.1.1',
   },
   binaries: { source: 'official' as const },
+  // What kubeadm v1.34 deploys. Nodes pull them unless images.source side-loads archives.
+  images: { source: 'registry' as const, sandbox: 'registry.k8s.io/pause:3.10.1', coredns: 'registry.k8s.io/coredns/coredns:v1.12.1' },
   ssh: { user: 'root', port: 22 },
   preflight: { memoryPolicy: 'fail' as const },
 } as const;

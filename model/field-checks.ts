@@ -100,6 +100,33 @@ export function absolutePathError(what: string) {
         };
 }
 
+// An image reference: [registry[:port]/]path[:tag][@sha256:digest], lower case, as containerd parses it.
+const IMAGE_NAME_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_DOMAIN = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\\d+)?/)?';
+const IMAGE_REF_RE = new RegExp(
+  `^${IMAGE_DOMAIN}${IMAGE_NAME_COMPONENT}(?:/${IMAGE_NAME_COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`,
+);
+
+/** An image reference with a tag or a digest: an untagged one means ":latest", which changes under a running cluster. */
+export function imageReferenceError(value: string): FieldError | undefined {
+  if (!IMAGE_REF_RE.test(value)) {
+    return {
+      message: `${quote(value)} is not an image reference`,
+      fix: 'write a reference such as registry.k8s.io/pause:3.10.1 (lower-case name, then a :tag or @sha256: digest)',
+      rule: 'invalid-image',
+    };
+  }
+  const lastPart = value.split('@')[0]!.split('/').pop()!;
+  if (!value.includes('@') && !lastPart.includes(':')) {
+    return {
+      message: `image ${quote(value)} has no tag or digest`,
+      fix: `pin it, e.g. ${quote(`${value}:1.0`)}: without a tag containerd takes :latest, which can change under a running cluster`,
+      rule: 'invalid-image',
+    };
+  }
+  return undefined;
+}
+
 export function urlError(value: string): FieldError | undefined {
   if (/^https?:\/\/[^\s/]+/.test(value)) return undefined;
   return {

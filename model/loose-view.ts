@@ -20,6 +20,13 @@ export interface LooseHost {
   sshUser?: string;
 }
 
+/** A section that says where things come from (binaries, images): its source and which of its fields are set. */
+export interface SourceView {
+  source?: string;
+  hasMirror: boolean;
+  hasDirectory: boolean;
+}
+
 export interface LooseSpec {
   hostsIsArray: boolean;
   hosts: LooseHost[];
@@ -33,7 +40,9 @@ export interface LooseSpec {
   externalAddress?: number;
   externalText?: string;
   externalPresent: boolean;
-  binaries: { source?: string; hasMirror: boolean; hasDirectory: boolean };
+  binaries: SourceView;
+  images: SourceView;
+  containerdVersion?: string;
   ssh: { user?: string; identityFile?: string; fingerprints?: Record<string, unknown> };
 }
 
@@ -103,6 +112,8 @@ export function looseView(data: unknown): LooseSpec {
   const networks = section('networks');
   const lb = section('loadBalancer');
   const bin = section('binaries');
+  const images = section('images');
+  const versions = section('versions');
   const ssh = section('ssh');
   const external = lb?.['external'];
 
@@ -111,6 +122,7 @@ export function looseView(data: unknown): LooseSpec {
     hosts: Array.isArray(hostsRaw) ? hostsRaw.map(looseHost) : [],
     externalPresent: external !== undefined && external !== null,
     binaries: { hasMirror: bin?.['mirror'] !== undefined, hasDirectory: bin?.['directory'] !== undefined },
+    images: { hasMirror: images?.['mirror'] !== undefined, hasDirectory: images?.['directory'] !== undefined },
     ssh: {},
   };
   const set = <K extends keyof LooseSpec>(k: K, v: LooseSpec[K] | undefined) => {
@@ -136,6 +148,11 @@ export function looseView(data: unknown): LooseSpec {
     const source = str(bin, 'source', DEFAULTS.binaries.source);
     if (source !== undefined) out.binaries.source = source;
   }
+  if (images) {
+    const source = str(images, 'source', DEFAULTS.images.source);
+    if (source !== undefined) out.images.source = source;
+  }
+  if (versions) set('containerdVersion', str(versions, 'containerd', DEFAULTS.versions.containerd));
   if (ssh) {
     const user = str(ssh, 'user', DEFAULTS.ssh.user);
     if (user !== undefined) out.ssh.user = user;

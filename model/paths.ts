@@ -1,5 +1,12 @@
 // Where things live on the hosts. Pure constants shared by plan, render and activities.
 
+/** Where release binaries go (activities/releases.ts), as their upstream install instructions put them. */
+export const ETCD_BIN_DIR = '/usr/local/bin';
+export const KUBERNETES_BIN_DIR = '/usr/local/bin';
+export const CONTAINERD_BIN_DIR = '/usr/local/bin';
+export const RUNC_PATH = '/usr/local/sbin/runc';
+export const CNI_BIN_DIR = '/opt/cni/bin';
+
 /** CA host: the CA certificate and its private key (the key never leaves this directory). */
 export const CA_DIR = '/var/lib/hardway/ca';
 export const CA_CERT_PATH = `${CA_DIR}/ca.crt`;

@@ -103,6 +103,7 @@ export function plan(spec: ValidSpec, previousAllocations?: Record<string, strin
     files: buildFiles(hosts, certificates),
     versions: clone(spec.versions),
     binaries: clone(spec.binaries),
+    images: clone(spec.images),
     ssh: clone(spec.ssh),
     preflight: clone(spec.preflight),
     warnings: clone([...spec.warnings]),

@@ -17,6 +17,7 @@ export type FieldRuleId =
   | 'invalid-version'
   | 'invalid-url'
   | 'invalid-path'
+  | 'invalid-image'
   | 'empty';
 
 /** Cross-field rules (model/rules/). */
@@ -62,6 +63,7 @@ export type CrossFieldRuleId =
   | 'mirror-required'
   | 'directory-required'
   | 'unused-field'
+  | 'unsupported-version'
   // ssh
   | 'invalid-ssh-user'
   | 'identity-file-is-public-key'

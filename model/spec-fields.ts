@@ -2,12 +2,13 @@
 // what the schema checks while parsing a file, for a spec that arrives as data (a workflow argument, a
 // spec built in code). Values of the wrong type are reported, not trusted.
 import type { ClusterSpec, Problem } from './types.js';
-import { BINARY_SOURCES, MEMORY_POLICIES, ROLES } from './types.js';
+import { BINARY_SOURCES, IMAGE_SOURCES, MEMORY_POLICIES, ROLES } from './types.js';
 import { DEFAULTS } from './defaults.js';
 import {
   absolutePathError,
   cidrFieldError,
   dnsLabelError,
+  imageReferenceError,
   ipv4FieldError,
   nonEmptyError,
   oneOfError,
@@ -104,9 +105,20 @@ export function fieldProblems(spec: ClusterSpec): Problem[] {
   );
   r.string(['versions', 'kubernetes'], spec.versions?.kubernetes, versionError(DEFAULTS.versions.kubernetes));
   r.string(['versions', 'etcd'], spec.versions?.etcd, versionError(DEFAULTS.versions.etcd));
+  r.string(['versions', 'containerd'], spec.versions?.containerd, versionError(DEFAULTS.versions.containerd));
+  r.string(['versions', 'runc'], spec.versions?.runc, versionError(DEFAULTS.versions.runc));
+  r.string(['versions', 'cniPlugins'], spec.versions?.cniPlugins, versionError(DEFAULTS.versions.cniPlugins));
   r.oneOf(['binaries', 'source'], spec.binaries?.source, BINARY_SOURCES);
   r.string(['binaries', 'mirror'], spec.binaries?.mirror, urlError, true);
   r.string(['binaries', 'directory'], spec.binaries?.directory, absolutePathError('binaries.directory'), true);
+  r.oneOf(['images', 'source'], spec.images?.source, IMAGE_SOURCES);
+  r.string(['images', 'mirror'], spec.images?.mirror, urlError, true);
+  r.string(['images', 'directory'], spec.images?.directory, absolutePathError('images.directory'), true);
+  r.string(['images', 'sandbox'], spec.images?.sandbox, imageReferenceError);
+  r.string(['images', 'coredns'], spec.images?.coredns, imageReferenceError);
+  if (r.list(['images', 'extra'], spec.images?.extra)) {
+    spec.images.extra.forEach((ref, i) => r.string(['images', 'extra', i], ref, imageReferenceError));
+  }
   r.string(['ssh', 'user'], spec.ssh?.user, nonEmptyError('ssh user'));
   r.number(['ssh', 'port'], spec.ssh?.port, portError);
   r.string(['ssh', 'identityFile'], spec.ssh?.identityFile, nonEmptyError('ssh.identityFile'), true);

@@ -4,12 +4,13 @@
 // Cross-field rules (exactly one CA, odd etcd count, ranges not overlapping, ...) live in model/rules/.
 // Custom issues raised here carry `params: { fix, rule }`, which model/zod-issues.ts copies into the Problem.
 import { z } from 'zod';
-import { BINARY_SOURCES, MEMORY_POLICIES, ROLES, type ClusterSpec } from './types.js';
+import { BINARY_SOURCES, IMAGE_SOURCES, MEMORY_POLICIES, ROLES, type ClusterSpec } from './types.js';
 import { DEFAULTS } from './defaults.js';
 import {
   absolutePathError,
   cidrFieldError,
   dnsLabelError,
+  imageReferenceError,
   ipv4FieldError,
   nonEmptyError,
   portError,
@@ -29,6 +30,7 @@ export const PortSchema = z.number().superRefine(refineWith(portError));
 export const IPv4Schema = z.string().superRefine(refineWith(ipv4FieldError));
 export const CidrSchema = z.string().superRefine(refineWith(cidrFieldError));
 export const RoleSchema = z.enum(ROLES);
+export const ImageReferenceSchema = z.string().superRefine(refineWith(imageReferenceError));
 
 export const HostSchema = z.strictObject({
   name: z.string().superRefine(refineWith((v: string) => dnsLabelError(v, 'host name'))),
@@ -73,6 +75,18 @@ export const ClusterFileSchema = z.strictObject({
         .string()
         .superRefine(refineWith(versionError(DEFAULTS.versions.etcd)))
         .default(DEFAULTS.versions.etcd),
+      containerd: z
+        .string()
+        .superRefine(refineWith(versionError(DEFAULTS.versions.containerd)))
+        .default(DEFAULTS.versions.containerd),
+      runc: z
+        .string()
+        .superRefine(refineWith(versionError(DEFAULTS.versions.runc)))
+        .default(DEFAULTS.versions.runc),
+      cniPlugins: z
+        .string()
+        .superRefine(refineWith(versionError(DEFAULTS.versions.cniPlugins)))
+        .default(DEFAULTS.versions.cniPlugins),
     })
     .prefault({}),
   binaries: z
@@ -83,6 +97,19 @@ export const ClusterFileSchema = z.strictObject({
         .string()
         .superRefine(refineWith(absolutePathError('binaries.directory')))
         .optional(),
+    })
+    .prefault({}),
+  images: z
+    .strictObject({
+      source: z.enum(IMAGE_SOURCES).default(DEFAULTS.images.source),
+      mirror: z.string().superRefine(refineWith(urlError)).optional(),
+      directory: z
+        .string()
+        .superRefine(refineWith(absolutePathError('images.directory')))
+        .optional(),
+      sandbox: ImageReferenceSchema.default(DEFAULTS.images.sandbox),
+      coredns: ImageReferenceSchema.default(DEFAULTS.images.coredns),
+      extra: z.array(ImageReferenceSchema).default([]),
     })
     .prefault({}),
   ssh: z

@@ -13,6 +13,34 @@ export type Role = (typeof ROLES)[number];
 export const BINARY_SOURCES = ['official', 'mirror', 'local'] as const;
 export type BinarySourceKind = (typeof BINARY_SOURCES)[number];
 
+export const IMAGE_SOURCES = ['registry', 'mirror', 'local'] as const;
+export type ImageSourceKind = (typeof IMAGE_SOURCES)[number];
+
+/** Versions of what hardway installs on hosts. */
+export interface Versions {
+  kubernetes: string;
+  etcd: string;
+  containerd: string;
+  runc: string;
+  cniPlugins: string;
+}
+
+/**
+ * Container images the nodes need, and where nodes get them: pulled by containerd from their registries, or
+ * side-loaded from image archives (a mirror URL or a directory on the worker's machine, each with a REFERENCES
+ * file of "<archive> <reference>" lines and a SHA256SUMS file) for air-gapped hosts.
+ */
+export interface ImagesSpec {
+  source: ImageSourceKind;
+  mirror?: string;
+  directory?: string;
+  /** containerd's sandbox ("pause") image. */
+  sandbox: string;
+  coredns: string;
+  /** Further references every node gets (side-loaded sources only): the images your workloads need offline. */
+  extra: string[];
+}
+
 export const MEMORY_POLICIES = ['fail', 'warn'] as const;
 export type MemoryPolicy = (typeof MEMORY_POLICIES)[number];
 
@@ -36,8 +64,9 @@ export interface ClusterSpec {
   };
   /** API front end. Either a host with role loadbalancer, or an external address. */
   loadBalancer: { port: number; external?: { address: string } };
-  versions: { kubernetes: string; etcd: string };
+  versions: Versions;
   binaries: { source: BinarySourceKind; mirror?: string; directory?: string };
+  images: ImagesSpec;
   /** How hardway reaches hosts. Defaults: user root, port 22, ~/.ssh/id_ed25519 or the agent, ~/.ssh/known_hosts. */
   ssh: {
     user: string;
@@ -137,8 +166,9 @@ export interface ClusterPlan {
   ca: { host: string; certPath: string; keyPath: string };
   certificates: PlannedCertificate[];
   files: PlannedFile[];
-  versions: { kubernetes: string; etcd: string };
+  versions: Versions;
   binaries: { source: BinarySourceKind; mirror?: string; directory?: string };
+  images: ImagesSpec;
   ssh: ClusterSpec['ssh'];
   preflight: ClusterSpec['preflight'];
   warnings: Problem[];

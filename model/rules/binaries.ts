@@ -1,50 +1,85 @@
-// Rules on binaries: a mirror source needs the mirror's URL, a local source its directory; the other one
-// is ignored (a warning).
+// Rules on where binaries and images come from: a mirror source needs the mirror's URL, a local source its
+// directory; the other one is ignored (a warning). And the versions hardway knows how to configure.
 import type { Problem } from '../types.js';
-import type { LooseSpec } from '../loose-view.js';
+import type { LooseSpec, SourceView } from '../loose-view.js';
 import { quote } from '../excerpt.js';
 import { error, warning } from './report.js';
 
-export function binaryProblems({ binaries }: LooseSpec): Problem[] {
+interface SourceSection {
+  key: 'binaries' | 'images';
+  /** The source that reads neither mirror nor directory. */
+  mirrorExample: string;
+  directoryWhat: string;
+}
+
+const SECTIONS: readonly SourceSection[] = [
+  { key: 'binaries', mirrorExample: 'https://mirror.example.com/kubernetes', directoryWhat: 'the binaries' },
+  {
+    key: 'images',
+    mirrorExample: 'https://mirror.example.com/images (with the archives, REFERENCES and SHA256SUMS)',
+    directoryWhat: 'the image archives, REFERENCES and SHA256SUMS',
+  },
+];
+
+function sourceProblems(s: SourceSection, v: SourceView): Problem[] {
   const out: Problem[] = [];
-  const src = binaries.source;
-  if (src === 'mirror' && !binaries.hasMirror) {
+  const src = v.source;
+  if (src === 'mirror' && !v.hasMirror) {
     out.push(
       error(
-        ['binaries', 'mirror'],
+        [s.key, 'mirror'],
         'mirror-required',
-        'binaries.source is "mirror" but binaries.mirror is not set',
-        'add binaries.mirror: the base URL of your mirror, e.g. https://mirror.example.com/kubernetes',
+        `${s.key}.source is "mirror" but ${s.key}.mirror is not set`,
+        `add ${s.key}.mirror: the base URL of your mirror, e.g. ${s.mirrorExample}`,
       ),
     );
   }
-  if (src === 'local' && !binaries.hasDirectory) {
+  if (src === 'local' && !v.hasDirectory) {
     out.push(
       error(
-        ['binaries', 'directory'],
+        [s.key, 'directory'],
         'directory-required',
-        'binaries.source is "local" but binaries.directory is not set',
-        'add binaries.directory: the directory on this machine that holds the binaries',
+        `${s.key}.source is "local" but ${s.key}.directory is not set`,
+        `add ${s.key}.directory: the directory on this machine that holds ${s.directoryWhat}`,
       ),
     );
   }
-  if (src !== undefined && src !== 'mirror' && binaries.hasMirror) {
+  if (src !== undefined && src !== 'mirror' && v.hasMirror) {
     out.push(
       warning(
-        ['binaries', 'mirror'],
+        [s.key, 'mirror'],
         'unused-field',
-        `binaries.mirror is ignored because binaries.source is ${quote(src)}`,
-        'set binaries.source: mirror, or remove binaries.mirror',
+        `${s.key}.mirror is ignored because ${s.key}.source is ${quote(src)}`,
+        `set ${s.key}.source: mirror, or remove ${s.key}.mirror`,
       ),
     );
   }
-  if (src !== undefined && src !== 'local' && binaries.hasDirectory) {
+  if (src !== undefined && src !== 'local' && v.hasDirectory) {
     out.push(
       warning(
-        ['binaries', 'directory'],
+        [s.key, 'directory'],
         'unused-field',
-        `binaries.directory is ignored because binaries.source is ${quote(src)}`,
-        'set binaries.source: local, or remove binaries.directory',
+        `${s.key}.directory is ignored because ${s.key}.source is ${quote(src)}`,
+        `set ${s.key}.source: local, or remove ${s.key}.directory`,
+      ),
+    );
+  }
+  return out;
+}
+
+/** containerd releases whose configuration hardway writes (the version 2 config format of containerd 1.6 and 1.7). */
+export const SUPPORTED_CONTAINERD = /^v1\.(6|7)\.\d+/;
+
+export function binaryProblems(view: LooseSpec): Problem[] {
+  const out = SECTIONS.flatMap((s) => sourceProblems(s, view[s.key]));
+  const v = view.containerdVersion;
+  if (v !== undefined && /^v\d+\.\d+\.\d+/.test(v) && !SUPPORTED_CONTAINERD.test(v)) {
+    out.push(
+      error(
+        ['versions', 'containerd'],
+        'unsupported-version',
+        `containerd ${v} is not supported: hardway writes the configuration of containerd 1.6 and 1.7`,
+        'use a v1.7.x or v1.6.x release (containerd 2.x, with its version 3 configuration, is not supported yet)',
       ),
     );
   }

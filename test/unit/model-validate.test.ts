@@ -59,8 +59,20 @@ describe('the seed validates with defaults applied', () => {
     });
     assert.deepEqual(r.spec.loadBalancer, { port: 6443 });
     assert.deepEqual(r.spec.ssh, { user: 'root', port: 22 });
-    assert.deepEqual(r.spec.versions, { kubernetes: 'v1.34.4', etcd: 'v3.6.16' });
+    assert.deepEqual(r.spec.versions, {
+      kubernetes: 'v1.34.4',
+      etcd: 'v3.6.16',
+      containerd: 'v1.6.20',
+      runc: 'v1.1.5',
+      cniPlugins: 'v1.1.1',
+    });
     assert.deepEqual(r.spec.binaries, { source: 'official' });
+    assert.deepEqual(r.spec.images, {
+      source: 'registry',
+      sandbox: 'registry.k8s.io/pause:3.10.1',
+      coredns: 'registry.k8s.io/coredns/coredns:v1.12.1',
+      extra: [],
+    });
     assert.deepEqual(r.spec.preflight, { memoryPolicy: 'fail' });
     assert.equal(r.spec.hosts.length, 10);
     assert.deepEqual(r.spec.hosts[0], { name: 'ca', address: '192.168.56.10', roles: ['ca'] });
@@ -660,6 +672,65 @@ describe('other fields', () => {
     });
     assert.equal(expectProblem(r, 'invalid-version', 'versions.kubernetes').fix, 'write "v1.32.3"');
     expectProblem(r, 'invalid-version', 'versions.etcd');
+  });
+
+  it('versions.containerd is a release hardway can configure (1.6 or 1.7)', () => {
+    const two = mutate((o) => {
+      o.versions = { containerd: 'v2.1.4' };
+    });
+    assert.match(expectProblem(two, 'unsupported-version', 'versions.containerd').fix!, /v1\.7\.x or v1\.6\.x/);
+    const seven = mutate((o) => {
+      o.versions = { containerd: 'v1.7.28', runc: 'v1.2.6', cniPlugins: 'v1.6.2' };
+    });
+    assert.equal(seven.ok, true, formatProblems(problemsOf(seven)));
+  });
+
+  it('images: references need a tag or digest; a side-loading source needs its mirror or directory', () => {
+    const untagged = mutate((o) => {
+      o.images = { sandbox: 'registry.k8s.io/pause', extra: ['Busybox:1'] };
+    });
+    assert.match(expectProblem(untagged, 'invalid-image', 'images.sandbox').fix!, /:latest/);
+    expectProblem(untagged, 'invalid-image', 'images.extra[0]');
+    const noMirror = mutate((o) => {
+      o.images = { source: 'mirror' };
+    });
+    assert.match(expectProblem(noMirror, 'mirror-required', 'images.mirror').fix!, /REFERENCES/);
+    const noDir = mutate((o) => {
+      o.images = { source: 'local' };
+    });
+    expectProblem(noDir, 'directory-required', 'images.directory');
+    const unused = mutate((o) => {
+      o.images = { source: 'registry', mirror: 'http://10.0.0.1:8088/images' };
+    });
+    expectProblem(unused, 'unused-field', 'images.mirror', 'warning');
+    const ok = mutate((o) => {
+      o.images = {
+        source: 'mirror',
+        mirror: 'http://10.0.0.1:8088/images',
+        sandbox: 'hardway.local/pause:1.0.0',
+        extra: ['hardway.local/busybox:1.35.0'],
+      };
+    });
+    assert.equal(ok.ok, true, formatProblems(problemsOf(ok)));
+    const badSource = mutate((o) => {
+      o.images = { source: 'registy' };
+    });
+    assert.match(expectProblem(badSource, 'invalid-value', 'images.source').message, /did you mean "registry"/);
+  });
+
+  it('a spec recorded by 0.2 (no images, no runtime versions) checks with the defaults of the fields added since', () => {
+    const r = check(seed());
+    assert.equal(r.ok, true);
+    if (!r.ok) return;
+    const old = JSON.parse(JSON.stringify(r.spec)) as Record<string, unknown> & { versions: Record<string, string> };
+    delete old['images'];
+    old.versions = { kubernetes: 'v1.34.4', etcd: 'v3.6.16' };
+    const c = checkSpec(old as unknown as ClusterSpec);
+    assert.equal(c.ok, true, c.ok ? '' : formatProblems(c.problems));
+    if (!c.ok) return;
+    assert.equal(c.spec.versions.containerd, 'v1.6.20');
+    assert.deepEqual(c.spec.images.extra, []);
+    assert.equal(c.spec.images.source, 'registry');
   });
 
   it('preflight.memoryPolicy is fail or warn', () => {

@@ -1,0 +1,28 @@
+// Specs recorded by an earlier release: a cluster workflow's history and its carried state hold the ClusterSpec as
+// that release wrote it, without the fields added since. They gain those fields here, with the defaults the
+// earlier release used implicitly, so that the spec checks and plans as it did then. Pure.
+import { DEFAULTS } from './defaults.js';
+import type { ClusterSpec } from './types.js';
+
+/** The spec with every field added after 0.2 (versions.containerd/runc/cniPlugins, images) filled when absent. */
+export function withLaterFields(spec: ClusterSpec): ClusterSpec {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return spec;
+  const s = spec as Partial<ClusterSpec>;
+  const versions = s.versions;
+  const needVersions =
+    versions !== null &&
+    typeof versions === 'object' &&
+    (versions.containerd === undefined || versions.runc === undefined || versions.cniPlugins === undefined);
+  if (!needVersions && s.images !== undefined) return spec;
+  const out = { ...spec };
+  if (needVersions) {
+    out.versions = {
+      ...versions,
+      containerd: versions.containerd ?? DEFAULTS.versions.containerd,
+      runc: versions.runc ?? DEFAULTS.versions.runc,
+      cniPlugins: versions.cniPlugins ?? DEFAULTS.versions.cniPlugins,
+    };
+  }
+  if (s.images === undefined) out.images = { ...DEFAULTS.images, extra: [] };
+  return out;
+}
