@@ -24,8 +24,8 @@ export function etcdMemberActivity(shells: HostShells) {
       }
       const unit = renderEtcdUnit(input); // before touching the host: an inconsistent input fails here
       const sh = shells.shell(input.target);
-      const release = etcdRelease(input.version);
-      await installRelease(input.binaries, sh, release, ETCD_BIN_DIR, ctx);
+      const release = etcdRelease(input.version, ETCD_BIN_DIR);
+      const installed = await installRelease(input.binaries, sh, release, ctx);
 
       const d = q(ETCD_DATA_DIR);
       const dir = await sh.exec(`[ -d ${d} ] && [ "$(stat -c %a ${d})" = 700 ]`, { allowExitCodes: [0, 1] });
@@ -42,7 +42,7 @@ export function etcdMemberActivity(shells: HostShells) {
           unitPath: ETCD_UNIT_PATH,
           unit,
           inputsDigest: await tlsInputsDigest(sh, tlsFiles),
-          binaries: release.binaries.map((b) => `${ETCD_BIN_DIR}/${b}`),
+          binaries: installed,
         },
         ctx,
       );

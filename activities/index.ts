@@ -7,6 +7,7 @@ import { hostsFileActivity } from './hosts-file.js';
 import { loadBalancerActivity } from './loadbalancer.js';
 import { certificateAuthorityActivity, hostCertificatesActivity } from './pki.js';
 import { preflightActivity } from './preflight.js';
+import { containerRuntimeActivity, nodeImagesActivity } from './runtime.js';
 import type { ClusterActivities } from './types.js';
 
 export function createActivities(shells: HostShells): ClusterActivities {
@@ -18,6 +19,8 @@ export function createActivities(shells: HostShells): ClusterActivities {
     'etcd/member': etcdMemberActivity(shells),
     'etcd/quorum': etcdQuorumActivity(shells),
     'loadbalancer/haproxy': loadBalancerActivity(shells),
+    'runtime/containerd': containerRuntimeActivity(shells),
+    'runtime/images': nodeImagesActivity(shells),
   };
 }
 

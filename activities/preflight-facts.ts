@@ -1,6 +1,7 @@
 // Pure: turns the output of the preflight probe into facts and findings. Tested without a host.
 import { runsKubelet } from '../model/roles.js';
 import type { Role } from '../model/types.js';
+import type { NodeFacts } from '../render/containerd.js';
 import type { HostFacts } from './types.js';
 
 /**
@@ -13,6 +14,27 @@ export const WATCHED_SYSCTLS = ['net.netfilter.nf_conntrack_max', 'net.ipv4.ip_f
 /** Bit of CAP_SYS_RESOURCE in CapEff: without it no process may lower an OOM score (runc's -998 for sandboxes). */
 const CAP_SYS_RESOURCE = 24n;
 
+/** The commands preflight looks for (which of them a host's roles need: requiredCommands). */
+export const PROBED_COMMANDS = [
+  'sh',
+  'ip',
+  'sha256sum',
+  'stat',
+  'mv',
+  'mkdir',
+  'chmod',
+  'chown',
+  'cat',
+  'tar',
+  'awk',
+  'systemctl',
+  'curl',
+  'haproxy',
+  'apt-get',
+  'dnf',
+  'yum',
+] as const;
+
 /** One round trip: everything preflight needs to know about a host, in sections. */
 export const PROBE_SCRIPT = [
   'echo "@@uname"; uname -s -m',
@@ -20,30 +42,32 @@ export const PROBE_SCRIPT = [
   'echo "@@mem"; grep MemTotal /proc/meminfo',
   'echo "@@addr"; ip -o -4 addr show',
   'echo "@@route"; ip -4 route show default',
-  `echo "@@commands"; for c in ${[
-    'sh',
-    'ip',
-    'sha256sum',
-    'stat',
-    'mv',
-    'mkdir',
-    'chmod',
-    'chown',
-    'cat',
-    'tar',
-    'systemctl',
-    'curl',
-    'haproxy',
-    'apt-get',
-    'dnf',
-    'yum',
-  ].join(' ')}; do command -v "$c" >/dev/null 2>&1 && echo "$c"; done`,
+  `echo "@@commands"; for c in ${PROBED_COMMANDS.join(' ')}; do command -v "$c" >/dev/null 2>&1 && echo "$c"; done`,
   'echo "@@cgroup"; cat /proc/self/cgroup',
   'echo "@@capeff"; grep CapEff /proc/self/status',
   `echo "@@sysctl"; for k in ${WATCHED_SYSCTLS.join(' ')}; do f=/proc/sys/$(echo "$k" | tr . /); ` +
     'if [ -e "$f" ]; then echo "$k $(stat -c %a "$f")"; else echo "$k missing"; fi; done',
   'true',
 ].join('; ');
+
+/** One round trip: what a node's container runtime and kubelet are configured from (render/containerd.ts). */
+export const NODE_PROBE_SCRIPT = [
+  'echo "@@cgroup"; cat /proc/self/cgroup',
+  'echo "@@capeff"; grep CapEff /proc/self/status',
+  'echo "@@init"; if [ -d /run/systemd/system ]; then echo systemd; else echo other; fi',
+  'true',
+].join('; ');
+
+export function parseNodeFacts(out: string): NodeFacts {
+  const s = parseSections(out);
+  const caps = parseCapabilities(s.capeff ?? []);
+  return {
+    cgroup: parseCgroups(s.cgroup ?? []),
+    systemd: s.init?.[0] === 'systemd',
+    // Unknown counts as missing: restricting OOM scores is harmless where it was not needed.
+    sysResource: caps.known && caps.sysResource,
+  };
+}
 
 export function parseSections(out: string): Record<string, string[]> {
   const sections: Record<string, string[]> = {};
@@ -93,7 +117,8 @@ export const MEMORY_TOLERANCE = 0.9;
 export function requiredCommands(roles: readonly Role[]): string[][] {
   // Each inner list: any one of them will do.
   const need: string[][] = [['sh'], ['ip'], ['sha256sum'], ['stat'], ['mv'], ['mkdir'], ['chmod'], ['chown'], ['cat'], ['systemctl']];
-  if (roles.includes('etcd')) need.push(['tar']);
+  // Release archives are unpacked, and their checksums looked up with awk (activities/binaries.ts).
+  if (roles.includes('etcd') || runsKubelet(roles)) need.push(['tar'], ['awk']);
   if (roles.includes('loadbalancer')) need.push(['haproxy', 'apt-get', 'dnf', 'yum']);
   return need;
 }

@@ -77,6 +77,26 @@ export interface LoadBalancerInput extends StepInput {
   controlPlanes: { name: string; address: string }[];
 }
 
+/** A node's container runtime: containerd, runc and the CNI plugins, configured for the host (render/containerd.ts). */
+export interface ContainerRuntimeInput extends StepInput {
+  versions: { containerd: string; runc: string; cniPlugins: string };
+  binaries: BinariesInput;
+  sandboxImage: string;
+}
+
+/** Where a node's images come from (the cluster file's images section, without the references). */
+export interface ImageSourceInput {
+  source: 'registry' | 'mirror' | 'local';
+  mirror?: string;
+  directory?: string;
+}
+
+/** The images a node must have in containerd's k8s.io namespace. */
+export interface NodeImagesInput extends StepInput {
+  images: ImageSourceInput;
+  references: string[];
+}
+
 export interface StepReport {
   host: string;
   /** Human-readable list of what changed ("wrote /etc/hosts", "restarted etcd"); empty on a no-op. */
@@ -126,6 +146,8 @@ export interface ClusterActivities {
   'etcd/member'(input: EtcdMemberInput): Promise<StepReport>;
   'etcd/quorum'(input: EtcdQuorumInput): Promise<StepReport>;
   'loadbalancer/haproxy'(input: LoadBalancerInput): Promise<StepReport>;
+  'runtime/containerd'(input: ContainerRuntimeInput): Promise<StepReport>;
+  'runtime/images'(input: NodeImagesInput): Promise<StepReport>;
 }
 
 export type ActivityName = keyof ClusterActivities;

@@ -2,7 +2,8 @@
 import type { CertificatePlacement } from '../model/types.js';
 import { ConfigurationError } from '../model/errors.js';
 
-export const ETCD_BIN_DIR = '/usr/local/bin';
+export { ETCD_BIN_DIR } from '../model/paths.js';
+import { ETCD_BIN_DIR } from '../model/paths.js';
 export const ETCD_DATA_DIR = '/var/lib/etcd';
 export const ETCD_UNIT_PATH = '/etc/systemd/system/etcd.service';
 

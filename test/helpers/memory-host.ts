@@ -15,7 +15,7 @@ import {
   type HostShell,
   type HostShells,
 } from '../../activities/host-shell.js';
-import { PROBE_SCRIPT } from '../../activities/preflight-facts.js';
+import { NODE_PROBE_SCRIPT, PROBED_COMMANDS, PROBE_SCRIPT } from '../../activities/preflight-facts.js';
 import type { HostTarget } from '../../activities/types.js';
 import { CommandFailed } from '../../remote/errors.js';
 import type { ExecResult } from '../../remote/exec.js';
@@ -107,7 +107,8 @@ export function words(line: string): string[] {
   return out;
 }
 
-const DEBIAN_COMMANDS = ['sh', 'ip', 'sha256sum', 'stat', 'mv', 'mkdir', 'chmod', 'chown', 'cat', 'tar', 'systemctl', 'curl', 'apt-get'];
+/** What a fresh Debian host has of the commands preflight looks for: all but haproxy, dnf and yum. */
+const DEBIAN_COMMANDS: string[] = PROBED_COMMANDS.filter((c) => !['haproxy', 'dnf', 'yum'].includes(c));
 
 export class MemoryHost implements HostShell {
   readonly name: string;
@@ -128,8 +129,12 @@ export class MemoryHost implements HostShell {
   haproxyAccepts: (config: string) => boolean = (c) => c.includes('frontend ');
   /** Does the etcd on this host answer (when it runs)? */
   etcdAnswers = true;
-  /** The lab this host is part of (etcdctl asks the other members). */
+  /** The lab this host is part of (etcdctl asks the other members; curl fetches from its `http`). */
   lab: MemoryLab | undefined;
+  /** What the node probe finds: cgroup v1 (hybrid) or v2, systemd as PID 1, CAP_SYS_RESOURCE. */
+  node = { cgroupV1: false, systemd: true, sysResource: true };
+  /** Image references in containerd's k8s.io namespace. */
+  readonly images = new Set<string>();
   private readonly extra: Handler[] = [];
 
   constructor(o: MemoryHostOptions) {
@@ -189,6 +194,8 @@ export class MemoryHost implements HostShell {
     c.daemonReloads = this.daemonReloads;
     c.haproxyAccepts = this.haproxyAccepts;
     c.etcdAnswers = this.etcdAnswers;
+    c.node = { ...this.node };
+    for (const i of this.images) c.images.add(i);
     c.extra.push(...this.extra);
     return c;
   }
@@ -200,9 +207,15 @@ export class MemoryHost implements HostShell {
       .map(([p, f]) => `${p} ${sha256(f.content)} ${f.mode.toString(8)} ${f.owner}:${f.group}`);
     const dirs = [...this.dirs].sort(([a], [b]) => a.localeCompare(b)).map(([p, m]) => `${p}/ ${m.toString(8)}`);
     const services = [...this.services].sort(([a], [b]) => a.localeCompare(b)).map(([n, s]) => `${n} ${JSON.stringify(s)}`);
-    return [...files, ...dirs, ...services, `daemon-reloads ${this.daemonReloads}`, `commands ${[...this.commands].sort().join(',')}`].join(
-      '\n',
-    );
+    const images = [...this.images].sort().map((i) => `image ${i}`);
+    return [
+      ...files,
+      ...dirs,
+      ...services,
+      ...images,
+      `daemon-reloads ${this.daemonReloads}`,
+      `commands ${[...this.commands].sort().join(',')}`,
+    ].join('\n');
   }
 
   /** The log's entries of one kind, e.g. every change() command. */
@@ -280,8 +293,110 @@ export class MemoryHost implements HostShell {
     return this.text(`/etc/systemd/system/${name}.service`) ?? this.text(`/lib/systemd/system/${name}.service`);
   }
 
+  /** containerd answers when its service runs and its binary is there: the version its stamp records. */
+  private containerdVersion(): string | undefined {
+    if (!this.services.get('containerd')?.active || !this.files.has('/usr/local/bin/ctr')) return undefined;
+    return this.text('/var/lib/hardway/releases/containerd')?.split(' ')[0]?.replace(/^v/, '');
+  }
+
+  /** A memory "image archive" is JSON: {"references": [...]}. */
+  private importArchive(content: string | undefined): ExecResult {
+    if (content === undefined) return fail(1, 'ctr: open archive: no such file or directory');
+    if (!this.containerdVersion()) return fail(1, 'ctr: failed to dial "/run/containerd/containerd.sock": connection refused');
+    let refs: string[];
+    try {
+      refs = (JSON.parse(content) as { references: string[] }).references;
+    } catch {
+      return fail(1, 'ctr: unrecognized image format');
+    }
+    for (const r of refs) this.images.add(r);
+    return ok(refs.map((r) => `unpacking ${r} (sha256:...)...done\n`).join(''));
+  }
+
   private readonly handlers: Handler[] = [
     { pattern: PROBE_SCRIPT, mutates: false, run: () => ok(this.probe()) },
+    {
+      pattern: NODE_PROBE_SCRIPT,
+      mutates: false,
+      run: () =>
+        ok(
+          [
+            '@@cgroup',
+            ...(this.node.cgroupV1 ? ['12:memory:/', '1:name=systemd:/', '0::/'] : ['0::/']),
+            '@@capeff',
+            `CapEff:\t${this.node.sysResource ? '000001ffffffffff' : '000001fffeffffff'}`,
+            '@@init',
+            this.node.systemd ? 'systemd' : 'other',
+            '',
+          ].join('\n'),
+        ),
+    },
+    {
+      pattern: /^test -d (\S+)(?: && test -d (\S+))*$/,
+      mutates: false,
+      run: (m) => {
+        const paths = [...m[0].matchAll(/test -d (\S+)/g)].map((x) => words(x[1]!)[0]!);
+        return paths.every((p) => this.dirs.has(p)) ? ok() : fail(1, '');
+      },
+    },
+    {
+      pattern: /^mkdir -p ((?:'?\/\S+ ?)+)$/,
+      mutates: true,
+      run: (m) => {
+        for (const p of words(m[1]!)) if (!this.dirs.has(p)) this.dirs.set(p, 0o755);
+        return ok();
+      },
+    },
+    {
+      pattern: /^\/usr\/local\/bin\/ctr --address \S+ version$/,
+      mutates: false,
+      run: () => {
+        const v = this.containerdVersion();
+        const client = 'Client:\n  Version:  1.6.20\n  Go version: go1.19\n\n';
+        return v ? ok(`${client}Server:\n  Version:  ${v}\n  UUID: 0\n`) : fail(1, `${client}ctr: connection refused`);
+      },
+    },
+    {
+      pattern: /^\/usr\/local\/bin\/ctr --address \S+ plugins ls$/,
+      mutates: false,
+      run: () =>
+        this.containerdVersion()
+          ? ok(
+              'TYPE                            ID       PLATFORMS      STATUS\nio.containerd.grpc.v1           cri      linux/amd64    ok\n',
+            )
+          : fail(1, 'ctr: connection refused'),
+    },
+    {
+      pattern: /^\/usr\/local\/bin\/ctr --address \S+ -n k8s.io images ls -q$/,
+      mutates: false,
+      run: () => (this.containerdVersion() ? ok([...this.images].map((i) => `${i}\n`).join('')) : fail(1, 'ctr: connection refused')),
+    },
+    {
+      pattern: /^curl -fsSL --retry 3 (\S+)$/,
+      mutates: false,
+      run: (m) => {
+        const url = words(m[1]!)[0]!;
+        const body = this.lab?.http.get(url);
+        return body === undefined ? fail(22, `curl: (22) The requested URL returned error: 404 (${url})`) : ok(body);
+      },
+    },
+    {
+      // activities/runtime.ts: an image archive from a mirror, checked, imported, removed.
+      pattern:
+        /^set -eu\nmkdir -p \/var\/tmp\/hardway-images && cd \S+\ncurl -fsSL --retry 3 -o \S+ (\S+)\n[\s\S]*images import \S+\n[\s\S]*$/,
+      mutates: true,
+      run: (m) => this.importArchive(this.lab?.http.get(words(m[1]!)[0]!)),
+    },
+    {
+      pattern: /^\/usr\/local\/bin\/ctr --address \S+ -n k8s.io images import (\S+) && rm -f \S+$/,
+      mutates: true,
+      run: (m) => {
+        const path = words(m[1]!)[0]!;
+        const r = this.importArchive(this.text(path));
+        if (r.code === 0) this.files.delete(path);
+        return r;
+      },
+    },
     { pattern: /^uname -m$/, mutates: false, run: () => ok(`${this.arch}\n`) },
     {
       pattern: /^test -x \S+(?: && test -x \S+)*$/,
@@ -528,6 +643,8 @@ export class MemoryHost implements HostShell {
 /** Several memory hosts, reachable by the targets of the activities' inputs. */
 export class MemoryLab implements HostShells {
   readonly hosts = new Map<string, MemoryHost>();
+  /** What `curl URL` on any host gets (a mirror's files). */
+  readonly http = new Map<string, string>();
 
   constructor(hosts: (MemoryHost | MemoryHostOptions)[] = []) {
     for (const h of hosts) this.add(h instanceof MemoryHost ? h : new MemoryHost(h));

@@ -17,6 +17,7 @@ import { createCA } from '../../pki/index.js';
 import { ETCD_UNIT_PATH } from '../../render/etcd.js';
 import { HAPROXY_CONFIG_PATH } from '../../render/haproxy.js';
 import { PHASES, stepOf } from '../../workflows/phases/index.js';
+import { failure } from '../helpers/failure.js';
 import { labFor, runPhases, type MemoryLab } from '../helpers/memory-host.js';
 
 const seedText = readFileSync(new URL('../../examples/seed-cluster.yaml', import.meta.url), 'utf8');
@@ -40,16 +41,6 @@ async function run<K extends ActivityName>(
   const env = new MockActivityEnvironment(info, { logger: quiet });
   const fn = createActivities(lab)[activity] as (i: ActivityInput<K>) => Promise<StepReport>;
   return env.run(fn, arg);
-}
-
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof ApplicationFailure, String(e));
-    return e;
-  }
-  assert.fail('the step succeeded');
 }
 
 let plan: ClusterPlan;

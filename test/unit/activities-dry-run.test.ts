@@ -116,7 +116,28 @@ describe('dry run', () => {
       'hosts/hosts-file: update /etc/hosts (0644)',
       'pki/authority: create /etc/kubernetes/pki/service-accounts.key (0600)',
       'pki/authority: create /etc/kubernetes/pki/service-accounts.crt (0644)',
+      'runtime/containerd: install runc v1.1.5 (amd64) into /usr/local/sbin from https://github.com/opencontainers/runc/releases/download/v1.1.5',
+      'runtime/containerd: install cni-plugins v1.1.1 (amd64) into /opt/cni/bin from https://github.com/containernetworking/plugins/releases/download/v1.1.1',
+      'runtime/containerd: install containerd v1.6.20 (amd64) into /usr/local/bin from https://github.com/containerd/containerd/releases/download/v1.6.20',
+      'runtime/containerd: mkdir -p /etc/cni/net.d /etc/containerd/certs.d',
+      'runtime/containerd: create /etc/containerd/config.toml (0644)',
+      'runtime/containerd: create /etc/systemd/system/containerd.service (0644)',
+      'runtime/containerd: systemctl daemon-reload',
+      'runtime/containerd: systemctl enable containerd',
+      'runtime/containerd: systemctl start containerd',
+      'runtime/containerd: create /var/lib/hardway/services/containerd.inputs (0644)',
     ]);
+    // containerd's answers can only be checked once it runs with the config the dry run would write; the images step
+    // asks that containerd too.
+    const runtime = step('runtime/containerd', 'worker-1');
+    assert.equal(runtime.outcome, 'changes');
+    assert.equal(runtime.reason, '/usr/local/bin/ctr reads worker-1:/etc/containerd/config.toml, which a change above writes');
+    assert.equal(step('runtime/images', 'worker-1').outcome, 'depends');
+    assert.equal(
+      report.byHost['etcd-1']?.some((c) => c.startsWith('runtime/')),
+      false,
+      'no runtime on hosts without a kubelet',
+    );
   });
 
   it('on converged hosts: nothing would change', async () => {

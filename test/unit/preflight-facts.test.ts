@@ -31,7 +31,7 @@ const probe = (o: { memKiB?: number; addr?: string; route?: string; commands?: s
     '@@route',
     o.route ?? 'default via 10.0.2.2 dev eth0 proto dhcp',
     '@@commands',
-    ...(o.commands ?? ['sh', 'ip', 'sha256sum', 'stat', 'mv', 'mkdir', 'chmod', 'chown', 'cat', 'tar', 'systemctl', 'haproxy']),
+    ...(o.commands ?? ['sh', 'ip', 'sha256sum', 'stat', 'mv', 'mkdir', 'chmod', 'chown', 'cat', 'tar', 'awk', 'systemctl', 'haproxy']),
   ].join('\n');
 
 describe('preflight facts', () => {
@@ -66,6 +66,10 @@ describe('preflight facts', () => {
   it('names missing commands and unsupported systems', () => {
     const f = evaluateProbe(host(['etcd']), probe({ commands: ['sh', 'ip'], uname: 'Linux riscv64' }));
     assert.ok(f.errors.some((e) => /lacks the command tar/.test(e)));
+    assert.ok(
+      f.errors.some((e) => /lacks the command awk/.test(e)),
+      'release checksums are looked up with awk',
+    );
     assert.ok(f.errors.some((e) => /lacks the command systemctl/.test(e)));
     assert.ok(f.errors.some((e) => /riscv64/.test(e)));
   });

@@ -60,6 +60,8 @@ describe('cluster workflow', () => {
       'etcd/member',
       'etcd/quorum',
       'loadbalancer/haproxy',
+      'runtime/containerd',
+      'runtime/images',
     ] as const;
     for (let i = 1; i < order.length; i++) {
       assert.ok(last(calls, order[i - 1]!) <= first(calls, order[i]!), `${order[i - 1]} must finish before ${order[i]} starts`);
@@ -70,7 +72,14 @@ describe('cluster workflow', () => {
     assert.equal(members.length, 3);
     assert.ok(Math.max(...members.map((m) => m.start)) < Math.min(...members.map((m) => m.end!)), 'etcd members start together');
     assert.deepEqual(st.notBuilt, ['controlplane', 'workers', 'addons', 'admin']);
-    assert.equal(st.phases.filter((p) => p.state === 'done').length, 5);
+    assert.equal(st.phases.filter((p) => p.state === 'done').length, 6);
+    assert.deepEqual(
+      callsOf(calls, 'runtime/containerd')
+        .map((c) => c.host)
+        .sort(),
+      ['cp-1', 'cp-2', 'worker-1', 'worker-2'],
+      'the container runtime goes to the hosts that run a kubelet',
+    );
     // One name per step everywhere: status, activity id and summary.
     assert.ok(st.steps.some((s) => s.name === 'etcd/member/etcd-1'));
     const history = await env.client.workflow.getHandle(workflowIdFor(spec.name)).fetchHistory();
@@ -221,7 +230,12 @@ describe('cluster workflow', () => {
         assert.equal(rr.outcome, 'converged');
         const after = calls.slice(before).map((c) => `${c.activity}/${c.host}`);
         // Only the blocked step and what follows it ran again; etcd-1 and etcd-3 had finished.
-        assert.deepEqual(after, ['etcd/member/etcd-2', 'etcd/quorum/etcd-1', 'loadbalancer/haproxy/lb']);
+        assert.deepEqual(after.slice(0, 3), ['etcd/member/etcd-2', 'etcd/quorum/etcd-1', 'loadbalancer/haproxy/lb']);
+        const nodes = ['cp-1', 'cp-2', 'worker-1', 'worker-2'];
+        assert.deepEqual(after.slice(3).sort(), [
+          ...nodes.map((n) => `runtime/containerd/${n}`),
+          ...nodes.map((n) => `runtime/images/${n}`),
+        ]);
         const final = await handle.query(statusQuery);
         assert.ok(final.steps.find((s) => s.name === 'etcd/member/etcd-1')?.reused);
         assert.deepEqual(final.steps.find((s) => s.name === 'etcd/member/etcd-2')?.changed, [

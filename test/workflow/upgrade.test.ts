@@ -42,7 +42,9 @@ after(async () => {
 
 it('finishes on this version a bring-up that hardway 0.1 started', async () => {
   const recordFile = join(mkdtempSync(join(tmpdir(), 'hardway-upgrade-')), 'calls.jsonl');
-  const spec = seedSpec('upgrade');
+  // What 0.1's CLI sent: its ClusterSpec had no images and versions of Kubernetes and etcd only.
+  const current = seedSpec('upgrade');
+  const spec = { ...current, versions: { kubernetes: current.versions.kubernetes, etcd: current.versions.etcd } };
 
   const old = await spawnWorker(env, { tree: oldTree, generation: 1, recordFile, stall: 'etcdMember', children });
   // As 0.1's `hardway up` started it: input { spec }, the workflow ends after the load balancer.

@@ -8,8 +8,9 @@ import { PlanError } from '../../model/plan.js';
 import type { AnyStep, Phase, Step } from './phase.js';
 import { pki } from './pki.js';
 import { preflight } from './preflight.js';
+import { runtime } from './runtime.js';
 
-export const PHASES: readonly Phase[] = [preflight, hosts, pki, etcd, loadbalancer];
+export const PHASES: readonly Phase[] = [preflight, hosts, pki, etcd, loadbalancer, runtime];
 
 /** Phases of the seed's order that this version does not build yet: shown as "not-built" in the status. */
 export const NOT_BUILT: readonly { name: string; title: string }[] = [
