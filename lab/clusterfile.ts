@@ -1,4 +1,5 @@
 // The lab's network layout from a ClusterSpec, and the cluster.yaml that `hardway up` then uses.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ClusterSpec } from '../model/types.js';
@@ -58,7 +59,39 @@ export async function labClusterSpec(
   if (o.mirror && (await isFile(join(o.mirror.directory, 'etcd', out.versions.etcd, 'SHA256SUMS')))) {
     out.binaries = { source: 'mirror', mirror: o.mirror.url.replace(/\/+$/, '') };
   } else if (await isDir(o.binariesDir)) out.binaries = { source: 'local', directory: o.binariesDir };
+  const images = o.mirror ? await mirroredImages(o.mirror.directory) : undefined;
+  if (o.mirror && images) {
+    // No registry answers on the lab's network: nodes side-load the images the build made, as air-gapped hosts do.
+    out.images = {
+      ...out.images,
+      source: 'mirror',
+      mirror: `${o.mirror.url.replace(/\/+$/, '')}/images`,
+      sandbox: images.pause,
+      coredns: images.coredns,
+      extra: [...new Set([...(images.busybox ? [images.busybox] : []), ...out.images.extra])],
+    };
+    delete out.images.directory;
+  }
   return out;
+}
+
+/** The newest pause, coredns and busybox references of the mirror's images/REFERENCES (scripts/build), if it has them. */
+export async function mirroredImages(mirrorDir: string): Promise<{ pause: string; coredns: string; busybox?: string } | undefined> {
+  const text = await readFile(join(mirrorDir, 'images', 'REFERENCES'), 'utf8').catch(() => '');
+  const refs = text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[1])
+    .filter((r): r is string => !!r);
+  const newest = (name: string) =>
+    refs
+      .filter((r) => r.split(':')[0]!.endsWith(`/${name}`))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+      .pop();
+  const pause = newest('pause');
+  const coredns = newest('coredns');
+  if (!pause || !coredns) return undefined;
+  const busybox = newest('busybox');
+  return { pause, coredns, ...(busybox ? { busybox } : {}) };
 }
 
 export async function writeClusterFile(path: string, spec: ClusterSpec): Promise<boolean> {

@@ -1,4 +1,4 @@
-// The directories a lab host owns (DIR/hosts/<name>/{etc,var,opt,usr/local/bin,run,root,tmp}), seeded once.
+// The directories a lab host owns (DIR/hosts/<name>/{etc,var,opt,usr/local/bin,usr/local/sbin,run,root,tmp}), seeded once.
 // /etc starts as a copy of the machine's /etc (users, nsswitch, ld.so.cache, ssl, alternatives, ...) minus
 // what must differ per host: hostname, hosts, machine-id, ssh host keys.
 import { randomBytes } from 'node:crypto';
@@ -100,6 +100,7 @@ async function ensureDirs(root: string): Promise<void> {
   const dirs: [string, number][] = [
     ['opt', 0o755],
     ['usr/local/bin', 0o755],
+    ['usr/local/sbin', 0o755],
     ['run', 0o755],
     ['run/sshd', 0o755],
     ['run/lock', 0o1777],

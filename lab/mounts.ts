@@ -1,6 +1,6 @@
 // The host's view of the file system, set up inside its (private) mount namespace:
 //   /sys            a fresh sysfs of the host's network namespace
-//   /etc /var /opt /usr/local/bin /run /root /tmp   bind mounts of DIR/hosts/<name>/...
+//   /etc /var /opt /usr/local/{bin,sbin} /run /root /tmp   bind mounts of DIR/hosts/<name>/...
 //   /usr/bin/systemctl   the daemonless systemctl script
 // and, mounted by the host's init (lab/init.ts): /proc of the host's PID namespace, /sys/fs/cgroup rooted at the
 // host's cgroups. Everything else (/usr/bin, /usr/sbin, /usr/lib, /dev) is the machine's.

@@ -51,7 +51,7 @@ export function labFiles(dir: string) {
 }
 
 /** The directories a lab host owns; each is bind-mounted over the same path in the host's mount namespace. */
-export const HOST_OWN_DIRS = ['/etc', '/var', '/opt', '/usr/local/bin', '/run', '/root', '/tmp'] as const;
+export const HOST_OWN_DIRS = ['/etc', '/var', '/opt', '/usr/local/bin', '/usr/local/sbin', '/run', '/root', '/tmp'] as const;
 
 export function hostRoot(dir: string, host: string): string {
   return join(labFiles(dir).hostsDir, host);

@@ -287,7 +287,7 @@ async function upHost(s: LabState, h: LabHostState, clientKey: string, nsDir: st
     await rm(join(h.root, SSHD_PIDFILE), { force: true });
     init = await startInit(s, h, ctx.layout, HOST_ENV);
     log(
-      `${h.name}: hostname, mount namespace (own /etc /var /opt /usr/local/bin /run /root /tmp), systemctl, PID and cgroup namespaces (init pid ${init})`,
+      `${h.name}: hostname, mount namespace (own /etc /var /opt /usr/local/bin /usr/local/sbin /run /root /tmp), systemctl, PID and cgroup namespaces (init pid ${init})`,
     );
   }
   h.init = init;

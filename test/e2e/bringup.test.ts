@@ -123,7 +123,7 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     assert.equal(status.state, 'converged', status.error);
     assert.deepEqual(
       status.phases.filter((p) => p.state === 'done').map((p) => p.name),
-      ['preflight', 'hosts', 'pki', 'etcd', 'loadbalancer'],
+      ['preflight', 'hosts', 'pki', 'etcd', 'loadbalancer', 'runtime'],
     );
     assert.ok(status.changedCount > 0);
     // No private key material in any payload of the run.
@@ -226,10 +226,29 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     await sh(lb.name, 'haproxy -c -f /etc/haproxy/haproxy.cfg');
   });
 
+  it('runs containerd on every node, installed from the mirror, with the images side-loaded', async () => {
+    const nodes = plan.hosts.filter((h) => h.roles.includes('controlplane') || h.roles.includes('worker'));
+    assert.equal(nodes.length, 4);
+    const refs = [plan.images.sandbox, plan.images.coredns, ...plan.images.extra];
+    assert.equal(plan.images.source, 'mirror', 'the lab side-loads images from its mirror');
+    for (const n of nodes) {
+      assert.match(
+        await sh(n.name, '/usr/local/bin/ctr version'),
+        new RegExp(`Server:[\\s\\S]*Version:\\s+${plan.versions.containerd.slice(1)}`),
+      );
+      assert.match(await sh(n.name, '/usr/local/bin/ctr plugins ls'), /^io\.containerd\.grpc\.v1\s+cri\s+\S+\s+ok\s*$/m);
+      const images = (await sh(n.name, '/usr/local/bin/ctr -n k8s.io images ls -q')).split('\n');
+      for (const r of refs) assert.ok(images.includes(r), `${n.name} lacks ${r}: ${images.join(' ')}`);
+    }
+    // Hosts without a kubelet get no container runtime.
+    assert.equal((await labExec(dir, 'etcd-1', ['test', '-e', '/usr/local/bin/containerd'])).code, 1);
+  });
+
   it('changes nothing and restarts nothing when run again', async () => {
     const pids = async () => ({
       etcd: await Promise.all(plan.etcd.members.map((m) => sh(m.name, 'pgrep -x etcd'))),
       haproxy: await sh('lb', 'pgrep -o -x haproxy'),
+      containerd: await Promise.all(['cp-1', 'worker-2'].map((h) => sh(h, 'pgrep -x containerd'))),
     });
     const before = await pids();
     const { result, status, history } = await bringUp();

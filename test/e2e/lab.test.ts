@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { labDown, labExec, labMirrorUrl, labStatus, labUp, type LabState } from '../../lab/index.js';
 import type { ClusterSpec } from '../../model/types.js';
+import { DEFAULTS } from '../../model/defaults.js';
 import { knownFingerprint, processStartTime, readKnownHosts, sshRun, type KnownHost } from '../helpers/lab.js';
 
 const SUBNET = '192.168.57';
@@ -37,8 +38,9 @@ function clusterSpec(name: string, subnet: string, hosts: Host[]): ClusterSpec {
     hosts: hosts.map((h, i) => ({ ...h, roles: i === 0 ? ['etcd', 'controlplane'] : ['worker'] })),
     networks: { infrastructure: `${subnet}.0/24`, pods: '10.244.0.0/16', nodeMask: 24, services: '10.32.0.0/24', clusterDns: '10.32.0.10' },
     loadBalancer: { port: 6443 },
-    versions: { kubernetes: 'v1.34.4', etcd: 'v3.6.16' },
+    versions: { ...DEFAULTS.versions },
     binaries: { source: 'official' },
+    images: { ...DEFAULTS.images, extra: [] },
     ssh: { user: 'root', port: 22 },
     preflight: { memoryPolicy: 'warn' },
   };
