@@ -46,7 +46,12 @@ function formatWarning(p: Problem): string {
 
 export function formatPlan(plan: ClusterPlan): string {
   const out: string[] = [];
-  out.push(`Cluster ${plan.name}: Kubernetes ${plan.versions.kubernetes}, etcd ${plan.versions.etcd}, binaries from ${binariesText(plan)}`);
+  const v = plan.versions;
+  out.push(`Cluster ${plan.name}: Kubernetes ${v.kubernetes}, etcd ${v.etcd}, binaries from ${binariesText(plan)}`);
+  out.push(
+    `Container runtime: containerd ${v.containerd}, runc ${v.runc}, CNI plugins ${v.cniPlugins}; images ${imagesText(plan)}: ` +
+      [plan.images.sandbox, plan.images.coredns, ...plan.images.extra].join(', '),
+  );
 
   out.push(
     section(
@@ -129,6 +134,17 @@ export function formatPlan(plan: ClusterPlan): string {
 
   if (plan.warnings.length > 0) out.push(section('Warnings', plan.warnings.map(formatWarning).join('\n')));
   return out.join('\n\n') + '\n';
+}
+
+function imagesText(plan: ClusterPlan): string {
+  switch (plan.images.source) {
+    case 'mirror':
+      return `side-loaded from ${plan.images.mirror ?? '?'}`;
+    case 'local':
+      return `side-loaded from the local directory ${plan.images.directory ?? '?'}`;
+    default:
+      return 'pulled from their registries';
+  }
 }
 
 function binariesText(plan: ClusterPlan): string {

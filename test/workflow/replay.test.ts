@@ -5,6 +5,7 @@
 // Shapes kept (fixtures/):
 //   history-0.1-bringup.pb  hardway 0.1: one bring-up per run (replayed by workflows/legacy/bringup-v0.ts)
 //   history-0.2-entity.pb   hardway 0.2: the entity workflow (apply update, converge, wait)
+//   history-0.3-runtime.pb  hardway 0.3: the same, with the runtime phase (patch phase-runtime)
 //
 // When a release changes the workflow's shape ON PURPOSE (behind `patched()`), keep the old fixtures and record
 // the new shape next to them:
@@ -23,6 +24,7 @@ import { workflowsPath } from '../../worker.js';
 const fixtures = [
   { file: 'history-0.1-bringup.pb', workflowId: 'cluster-order' },
   { file: 'history-0.2-entity.pb', workflowId: 'cluster-order' },
+  { file: 'history-0.3-runtime.pb', workflowId: 'cluster-order' },
 ];
 
 describe('replay of recorded histories', () => {
