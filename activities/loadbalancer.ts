@@ -1,4 +1,5 @@
-// loadbalancer: HAProxy in TCP mode on LB:6443, one health-checked backend per control plane.
+// loadbalancer: HAProxy in TCP mode on LB:<port>, one backend per control plane, checked with GET /readyz over TLS.
+// A new configuration is checked with `haproxy -c`, then reloaded: open connections (watches, exec streams) survive.
 import { createHash } from 'node:crypto';
 import { HAPROXY_CONFIG_PATH, renderHaproxyConfig } from '../render/haproxy.js';
 import { shellQuote as q } from '../remote/exec.js';
@@ -42,7 +43,11 @@ export function loadBalancerActivity(shells: HostShells) {
         });
         ctx.changed(HAPROXY_CONFIG_PATH);
       }
-      await ensureService(sh, { name: 'haproxy', inputsDigest: createHash('sha256').update(config).digest('hex') }, ctx);
+      await ensureService(
+        sh,
+        { name: 'haproxy', inputsDigest: createHash('sha256').update(config).digest('hex'), reloadOnInputChange: true },
+        ctx,
+      );
 
       const { address, port } = input;
       const listening = await sh.exec(`ss -Hltn 'sport = :${port}'`, { allowExitCodes: [0, 1] });

@@ -17,6 +17,11 @@ export interface ServiceSpec {
   inputsDigest: string;
   /** The service's binaries, as the step reports their change (their paths): a change means a restart. */
   binaries?: string[];
+  /**
+   * A change of the inputs alone is taken with `systemctl reload` (the service rereads its configuration and keeps
+   * its connections, e.g. haproxy's watches and exec streams); a changed unit or binary still restarts it.
+   */
+  reloadOnInputChange?: boolean;
 }
 
 const stampPath = (name: string) => `/var/lib/hardway/services/${name}.inputs`;
@@ -49,7 +54,10 @@ export async function ensureService(
     ctx.changed(`enabled ${s.name}`);
   }
   let restarted = false;
-  if (active !== 'active' || pending.length > 0 || inputsChanged) {
+  if (active === 'active' && pending.length === 0 && inputsChanged && s.reloadOnInputChange) {
+    await sh.change(`systemctl reload ${q(s.name)}`, { timeoutMs: 120_000 });
+    ctx.changed(`reloaded ${s.name}`);
+  } else if (active !== 'active' || pending.length > 0 || inputsChanged) {
     const verb = active === 'active' ? 'restart' : 'start';
     await sh.change(`systemctl ${verb} ${q(s.name)}`, { timeoutMs: 120_000 });
     ctx.changed(`${verb === 'restart' ? 'restarted' : 'started'} ${s.name}`);

@@ -74,7 +74,7 @@ export interface EtcdQuorumInput extends StepInput {
 export interface LoadBalancerInput extends StepInput {
   address: string;
   port: number;
-  controlPlanes: { name: string; address: string }[];
+  controlPlanes: { name: string; address: string; port: number }[];
 }
 
 /** A node's container runtime: containerd, runc and the CNI plugins, configured for the host (render/containerd.ts). */

@@ -22,3 +22,6 @@ export const DEFAULTS = {
   ssh: { user: 'root', port: 22 },
   preflight: { memoryPolicy: 'fail' as const },
 } as const;
+
+/** kube-apiserver's --secure-port on every control plane (the load balancer's backends). */
+export const API_SERVER_SECURE_PORT = 6443;

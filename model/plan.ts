@@ -16,6 +16,7 @@ import { runsKubelet } from './roles.js';
 import { buildCertificates, buildFiles } from './certificates.js';
 import { CA_CERT_PATH, CA_KEY_PATH } from './paths.js';
 import { dnsLabelError } from './field-checks.js';
+import { API_SERVER_SECURE_PORT } from './defaults.js';
 import type { ValidSpec } from './check.js';
 
 export const ETCD_CLIENT_PORT = 2379;
@@ -96,7 +97,9 @@ export function plan(spec: ValidSpec, previousAllocations?: Record<string, strin
       address: apiAddress,
       port,
       url: `https://${apiAddress}:${port}`,
-      controlPlanes: hosts.filter((h) => h.roles.includes('controlplane')).map((h) => ({ name: h.name, address: h.address })),
+      controlPlanes: hosts
+        .filter((h) => h.roles.includes('controlplane'))
+        .map((h) => ({ name: h.name, address: h.address, port: API_SERVER_SECURE_PORT })),
     },
     ca: { host: caHost.name, certPath: CA_CERT_PATH, keyPath: CA_KEY_PATH },
     certificates,

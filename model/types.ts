@@ -162,7 +162,8 @@ export interface ClusterPlan {
   /** Node name -> pod CIDR, including ranges of nodes that have been removed (kept reserved). */
   podAllocations: Record<string, string>;
   etcd: { members: { name: string; address: string; clientUrl: string; peerUrl: string }[]; initialCluster: string };
-  apiServer: { address: string; port: number; url: string; controlPlanes: { name: string; address: string }[] };
+  /** The API front end (port: where clients connect) and the API servers behind it (port: their --secure-port). */
+  apiServer: { address: string; port: number; url: string; controlPlanes: { name: string; address: string; port: number }[] };
   ca: { host: string; certPath: string; keyPath: string };
   certificates: PlannedCertificate[];
   files: PlannedFile[];

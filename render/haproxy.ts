@@ -1,4 +1,8 @@
 // HAProxy in TCP mode in front of the control planes' API servers. Pure.
+//
+// Each backend is checked with GET /readyz over TLS (kube-apiserver answers it without credentials): an API server
+// that is up but not ready gets no traffic. The check does not verify the server's certificate (as kubeadm's HA
+// guide does): it only decides readiness, while clients verify the API server end to end through the TCP proxy.
 
 export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
 
@@ -8,15 +12,18 @@ export interface HaproxyConfigInput {
   /** The load balancer's infrastructure address and the API port it listens on. */
   address: string;
   port: number;
-  controlPlanes: { name: string; address: string }[];
+  controlPlanes: { name: string; address: string; port: number }[];
 }
 
 export function renderHaproxyConfig(input: HaproxyConfigInput): string {
-  const servers = input.controlPlanes.map((cp) => `    server ${cp.name} ${cp.address}:6443 check inter 5s fall 3 rise 2`);
+  const servers = input.controlPlanes.map((cp) => `    server ${cp.name} ${cp.address}:${cp.port}`);
   return `# Managed by hardway for cluster ${input.cluster}: changes are overwritten.
 global
     maxconn 4096
     log stderr format short local0 info
+    # Binds as root, then runs as the package's unprivileged user.
+    user haproxy
+    group haproxy
 
 defaults
     mode tcp
@@ -34,8 +41,9 @@ frontend kube-apiserver
 
 backend control-planes
     balance roundrobin
-    option tcp-check
-    default-server on-marked-down shutdown-sessions
+    option httpchk GET /readyz
+    http-check expect status 200
+    default-server check check-ssl verify none inter 5s fall 3 rise 2 on-marked-down shutdown-sessions
 ${servers.join('\n')}
 `;
 }

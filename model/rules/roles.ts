@@ -3,9 +3,10 @@
 import type { Problem, Role } from '../types.js';
 import type { LooseHost, LooseSpec } from '../loose-view.js';
 import { error, hostLabel, hostList, warning } from './report.js';
+import { API_SERVER_SECURE_PORT } from '../defaults.js';
 
 /** The port kube-apiserver listens on, on every control plane. */
-export const APISERVER_PORT = 6443;
+export const APISERVER_PORT = API_SERVER_SECURE_PORT;
 
 function perHost(h: LooseHost): Problem[] {
   const out: Problem[] = [];

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -22,7 +23,7 @@ import type { ClusterStatus, ConvergeResult } from '../../workflows/status.js';
 import { devServer } from '../helpers/temporal.js';
 import { createActivities, dryRunShells, sshShells } from '../../activities/index.js';
 import { dryRun, type DryRunReport } from '../../cli/dry-run.js';
-import { PHASES } from '../../workflows/phases/index.js';
+import { PHASES, stepOf } from '../../workflows/phases/index.js';
 
 const SUBNET = '192.168.58';
 const dir = mkdtempSync(join(tmpdir(), 'hardway-e2e-'));
@@ -222,8 +223,11 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     });
     const cfg = await sh(lb.name, 'cat /etc/haproxy/haproxy.cfg');
     for (const cp of plan.apiServer.controlPlanes)
-      assert.match(cfg, new RegExp(`server ${cp.name} ${cp.address.replaceAll('.', '\\.')}:6443 check`));
+      assert.match(cfg, new RegExp(`^ {4}server ${cp.name} ${cp.address.replaceAll('.', '\\.')}:${cp.port}$`, 'm'));
+    assert.match(cfg, /^ {4}option httpchk GET \/readyz$/m);
     await sh(lb.name, 'haproxy -c -f /etc/haproxy/haproxy.cfg');
+    // The master binds as root; the workers that carry traffic run as the haproxy user.
+    assert.match(await sh(lb.name, 'ps -o user= -C haproxy'), /^haproxy$/m);
   });
 
   it('runs containerd on every node, installed from the mirror, with the images side-loaded', async () => {
@@ -267,5 +271,60 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
   it('dry run on the converged cluster says nothing would change', async () => {
     const report = await dryRunOnLab();
     assert.equal(report.converged, true, JSON.stringify(report.steps.filter((x) => x.outcome !== 'unchanged')));
+  });
+
+  it('marks a backend up when it answers /readyz over TLS, and takes a changed backend list with a reload that keeps open connections', async () => {
+    const cp1 = plan.apiServer.controlPlanes[0]!;
+    const lb = plan.hosts.find((h) => h.name === 'lb')!;
+    // A stand-in for cp-1's API server: a TLS server that answers every GET with 200 (openssl s_server -www).
+    const server = (
+      await sh(
+        cp1.name,
+        'openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=readyz-probe -keyout /tmp/probe.key -out /tmp/probe.crt -days 1 2>/dev/null && ' +
+          `(openssl s_server -quiet -accept ${cp1.address}:${cp1.port} -cert /tmp/probe.crt -key /tmp/probe.key -www >/dev/null 2>&1 & echo $!)`,
+      )
+    ).trim();
+    try {
+      // haproxy's health check (GET /readyz over TLS, rise 2 every 5 s) brings the backend up; until then the LB
+      // has no server to send a connection to.
+      const readyz = () =>
+        execFileSync('curl', ['-sk', '--max-time', '2', `https://${lb.address}:${plan.apiServer.port}/readyz`]).toString();
+      const until = Date.now() + 60_000;
+      for (;;) {
+        try {
+          if (readyz().includes('s_server')) break;
+        } catch {
+          /* no backend up yet */
+        }
+        assert.ok(Date.now() < until, 'the LB never sent traffic to the backend that answers /readyz');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      // A client connection open through the load balancer before the change...
+      const client = tlsConnect({ host: lb.address, port: plan.apiServer.port, rejectUnauthorized: false });
+      await new Promise<void>((resolve, reject) => client.once('secureConnect', resolve).once('error', reject));
+      const master = (await sh('lb', 'pgrep -o -x haproxy')).trim();
+      const base = stepOf('loadbalancer/haproxy').input(plan, 'lb');
+      const grown = { ...base, controlPlanes: [...base.controlPlanes, { name: 'cp-9', address: `${SUBNET}.29`, port: 6443 }] };
+      const ownPool = new SshPool();
+      try {
+        const r = await createActivities(sshShells(ownPool))['loadbalancer/haproxy'](grown);
+        assert.deepEqual(r.changed, ['/etc/haproxy/haproxy.cfg', 'reloaded haproxy']);
+      } finally {
+        await ownPool.close();
+      }
+      assert.equal((await sh('lb', 'pgrep -o -x haproxy')).trim(), master, 'the master process was not restarted');
+      assert.match(await sh('lb', 'cat /etc/haproxy/haproxy.cfg'), /^ {4}server cp-9 /m);
+      // ...still carries a request after the reload.
+      const reply = await new Promise<string>((resolve, reject) => {
+        let got = '';
+        client.on('data', (d: Buffer) => (got += d.toString()));
+        client.on('end', () => resolve(got));
+        client.on('error', reject);
+        client.write('GET /readyz HTTP/1.0\r\n\r\n');
+      });
+      assert.match(reply, /^HTTP\/1\.0 200 ok/);
+    } finally {
+      await sh(cp1.name, `kill ${server}; rm -f /tmp/probe.key /tmp/probe.crt`);
+    }
   });
 });

@@ -34,6 +34,8 @@ export interface MemoryService {
   starts: number;
   /** `systemctl restart` count. */
   restarts: number;
+  /** `systemctl reload` count (absent until the first). */
+  reloads?: number;
   /** What the running process loaded at its last (re)start: its unit file and, for haproxy, its config. */
   running?: { unit?: string; config?: string };
 }
@@ -479,6 +481,18 @@ export class MemoryHost implements HostShell {
         const name = words(m[1]!)[0]!;
         if (this.unitFile(name) === undefined) return fail(1, `Failed to enable unit: Unit file ${name}.service does not exist.`);
         this.service(name).enabled = true;
+        return ok();
+      },
+    },
+    {
+      pattern: /^systemctl reload (\S+)$/,
+      mutates: true,
+      run: (m) => {
+        const name = words(m[1]!)[0]!;
+        const s = this.services.get(name);
+        if (!s?.active) return fail(1, `Job for ${name}.service failed: the unit is not active.`);
+        s.reloads = (s.reloads ?? 0) + 1;
+        s.running = { ...s.running, ...(name === 'haproxy' ? { config: this.text('/etc/haproxy/haproxy.cfg') } : {}) };
         return ok();
       },
     },

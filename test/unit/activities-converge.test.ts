@@ -63,7 +63,11 @@ describe('a first bring-up', () => {
       assert.equal(converged.host(m).dirs.get('/var/lib/etcd'), 0o700);
     }
     const haproxy = converged.host('lb').service('haproxy');
-    assert.deepEqual([haproxy.starts, haproxy.restarts], [1, 1], 'started by the package, restarted once on our config');
+    assert.deepEqual(
+      [haproxy.starts, haproxy.restarts, haproxy.reloads],
+      [1, 0, 1],
+      'started by the package, reloaded once onto our config',
+    );
     assert.equal(haproxy.running?.config, converged.host('lb').text(HAPROXY_CONFIG_PATH));
   });
 
@@ -134,16 +138,17 @@ describe('(b) a changed input rewrites what it renders and restarts exactly once
     assert.deepEqual((await run(lab, 'etcd/member', input(plan, 'etcd/member', 'etcd-2'))).changed, []);
   });
 
-  it('haproxy: a new control plane replaces the config through a checked candidate and restarts haproxy once', async () => {
+  it('haproxy: a new control plane replaces the config through a checked candidate and reloads haproxy once, never restarting it', async () => {
     const lab = converged.clone();
     const h = lab.host('lb');
     const base = input(plan, 'loadbalancer/haproxy', 'lb');
-    const grown = { ...base, controlPlanes: [...base.controlPlanes, { name: 'cp-3', address: '192.168.56.23' }] };
+    const grown = { ...base, controlPlanes: [...base.controlPlanes, { name: 'cp-3', address: '192.168.56.23', port: 6443 }] };
     const report = await run(lab, 'loadbalancer/haproxy', grown);
-    assert.deepEqual(report.changed, [HAPROXY_CONFIG_PATH, 'restarted haproxy']);
-    assert.match(h.text(HAPROXY_CONFIG_PATH)!, /server cp-3 192\.168\.56\.23:6443 check/);
+    assert.deepEqual(report.changed, [HAPROXY_CONFIG_PATH, 'reloaded haproxy']);
+    assert.match(h.text(HAPROXY_CONFIG_PATH)!, /^ {4}server cp-3 192\.168\.56\.23:6443$/m);
     assert.equal(h.files.has(`${HAPROXY_CONFIG_PATH}.hardway-new`), false);
-    assert.equal(h.service('haproxy').restarts, 2);
+    assert.deepEqual([h.service('haproxy').restarts, h.service('haproxy').reloads], [0, 2]);
+    assert.equal(h.service('haproxy').running?.config, h.text(HAPROXY_CONFIG_PATH), 'the reload took the new config');
     assert.deepEqual(
       h.logged('exec').filter((c) => c.startsWith('haproxy -c')),
       [`haproxy -c -f ${HAPROXY_CONFIG_PATH}.hardway-new`],
@@ -162,7 +167,7 @@ describe('(b) a changed input rewrites what it renders and restarts exactly once
     assert.equal(f.nonRetryable, true);
     assert.equal(h.text(HAPROXY_CONFIG_PATH), old);
     assert.equal(h.files.has(`${HAPROXY_CONFIG_PATH}.hardway-new`), false);
-    assert.equal(h.service('haproxy').restarts, 1);
+    assert.deepEqual([h.service('haproxy').restarts, h.service('haproxy').reloads], [0, 1]);
   });
 });
 

@@ -109,8 +109,22 @@ describe('haproxy.cfg', () => {
     const cfg = renderHaproxyConfig(lbOf(p, 'lb'));
     assert.match(cfg, /mode tcp/);
     assert.match(cfg, /bind 192\.168\.56\.20:6443/);
-    assert.match(cfg, /server cp-1 192\.168\.56\.21:6443 check/);
-    assert.match(cfg, /server cp-2 192\.168\.56\.22:6443 check/);
+    assert.match(cfg, /^ {4}server cp-1 192\.168\.56\.21:6443$/m);
+    assert.match(cfg, /^ {4}server cp-2 192\.168\.56\.22:6443$/m);
+    // Ready, not merely listening: /readyz over TLS decides which API servers get traffic.
+    assert.match(cfg, /^ {4}option httpchk GET \/readyz$/m);
+    assert.match(cfg, /^ {4}http-check expect status 200$/m);
+    assert.match(cfg, /^ {4}default-server check check-ssl verify none /m);
+    assert.match(cfg, /^ {4}user haproxy\n {4}group haproxy$/m);
+  });
+
+  it('sends traffic to the port the plan gives the API servers, not a literal 6443', () => {
+    const p = seedPlan();
+    const lb = lbOf(p, 'lb');
+    const cfg = renderHaproxyConfig({ ...lb, port: 8443, controlPlanes: lb.controlPlanes.map((c) => ({ ...c, port: 16443 })) });
+    assert.match(cfg, /bind 192\.168\.56\.20:8443/);
+    assert.match(cfg, /^ {4}server cp-1 192\.168\.56\.21:16443$/m);
+    assert.doesNotMatch(cfg, /6443\b(?<!16443)/);
   });
 
   it('takes every control plane of a bigger cluster', () => {
@@ -119,7 +133,7 @@ describe('haproxy.cfg', () => {
       '$1  - name: cp-3\n    address: 192.168.56.23\n    roles: [controlplane]\n',
     );
     const cfg = renderHaproxyConfig(lbOf(seedPlan(text), 'lb'));
-    assert.match(cfg, /server cp-3 192\.168\.56\.23:6443 check/);
+    assert.match(cfg, /^ {4}server cp-3 192\.168\.56\.23:6443$/m);
   });
 });
 
@@ -163,6 +177,7 @@ WantedBy=multi-user.target
 `,
     );
   });
+  // Changed on purpose since (issue 8): the unprivileged user, and backends checked with GET /readyz over TLS.
   it('haproxy.cfg of the seed', () => {
     assert.equal(
       renderHaproxyConfig(lbOf(seedPlan(), 'lb')),
@@ -170,6 +185,9 @@ WantedBy=multi-user.target
 global
     maxconn 4096
     log stderr format short local0 info
+    # Binds as root, then runs as the package's unprivileged user.
+    user haproxy
+    group haproxy
 
 defaults
     mode tcp
@@ -187,10 +205,11 @@ frontend kube-apiserver
 
 backend control-planes
     balance roundrobin
-    option tcp-check
-    default-server on-marked-down shutdown-sessions
-    server cp-1 192.168.56.21:6443 check inter 5s fall 3 rise 2
-    server cp-2 192.168.56.22:6443 check inter 5s fall 3 rise 2
+    option httpchk GET /readyz
+    http-check expect status 200
+    default-server check check-ssl verify none inter 5s fall 3 rise 2 on-marked-down shutdown-sessions
+    server cp-1 192.168.56.21:6443
+    server cp-2 192.168.56.22:6443
 `,
     );
   });
