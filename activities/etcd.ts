@@ -4,6 +4,7 @@ import { ETCD_BIN_DIR, ETCD_DATA_DIR, ETCD_UNIT_PATH, renderEtcdUnit } from '../
 import { shellQuote as q } from '../remote/exec.js';
 import { etcdRelease, installRelease } from './binaries.js';
 import { ConfigurationError, NotReady } from './errors.js';
+import { ConnectionFailed } from '../model/errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
 import { ensureService } from './service.js';
 import { runStep } from './step.js';
@@ -47,9 +48,13 @@ export function etcdMemberActivity(shells: HostShells) {
         ctx,
       );
 
-      // The member must answer on its own address; health of the whole quorum is the next step's.
+      // The member must answer on its own address, to the health-check client; the quorum is the next step's.
+      const { client } = input;
+      if (client.host !== member.name) {
+        throw new ConfigurationError(`the etcd health-check client certificate for ${member.name} is placed on ${client.host}`);
+      }
       const { code, stdout } = await sh.exec(
-        `curl -sS --max-time 5 --cacert ${q(tls.server.caPath)} --cert ${q(tls.server.certPath)} --key ${q(tls.server.keyPath)} ${q(`${member.clientUrl}/version`)}`,
+        `curl -sS --max-time 5 --cacert ${q(client.caPath)} --cert ${q(client.certPath)} --key ${q(client.keyPath)} ${q(`${member.clientUrl}/version`)}`,
         { allowExitCodes: [0, 7, 28, 35, 52, 56] },
       );
       if (code !== 0 || !stdout.includes('etcdserver')) {
@@ -64,34 +69,58 @@ export interface EndpointHealth {
   error?: string;
 }
 
+/** Members that make a quorum: more than half. */
+export const quorumOf = (members: number): number => Math.floor(members / 2) + 1;
+
 export function etcdQuorumActivity(shells: HostShells) {
   return (input: EtcdQuorumInput): Promise<StepReport> =>
     runStep(input.target.name, async (ctx) => {
-      const { client, members } = input;
-      if (client.host !== input.target.name) {
-        throw new ConfigurationError(`the etcd health-check client certificate is placed on ${client.host}, not on ${input.target.name}`);
+      const { members } = input;
+      const askers = [{ target: input.target, client: input.client }, ...input.others];
+      for (const a of askers) {
+        if (a.client.host !== a.target.name) {
+          throw new ConfigurationError(`the etcd health-check client certificate for ${a.target.name} is placed on ${a.client.host}`);
+        }
       }
-      const sh = shells.shell(input.target);
-      const endpoints = members.map((m) => m.clientUrl).join(',');
-      const flags = `--endpoints ${q(endpoints)} --cacert ${q(client.caPath)} --cert ${q(client.certPath)} --key ${q(client.keyPath)}`;
-      const health = await sh.exec(`ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} endpoint health -w json`, {
-        allowExitCodes: [0, 1],
-        timeoutMs: 30_000,
-      });
-      const parsed = parseEndpointHealth(health.stdout);
-      const sick = members.filter((m) => !parsed.find((p) => p.endpoint === m.clientUrl)?.health);
-      if (sick.length) {
-        throw new NotReady(
-          `etcd members not healthy yet: ${sick.map((m) => m.name).join(', ')} ${health.stderr.trim().split('\n').slice(-2).join(' ')}`,
-        );
+      // Ask from the first member that can be reached: the quorum's health does not depend on any one host.
+      let unreachable: string[] = [];
+      for (const a of askers) {
+        const sh = shells.shell(a.target);
+        const endpoints = members.map((m) => m.clientUrl).join(',');
+        const flags = `--endpoints ${q(endpoints)} --cacert ${q(a.client.caPath)} --cert ${q(a.client.certPath)} --key ${q(a.client.keyPath)}`;
+        let health;
+        try {
+          health = await sh.exec(`ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} endpoint health -w json`, {
+            allowExitCodes: [0, 1],
+            timeoutMs: 30_000,
+          });
+        } catch (e) {
+          if (!(e instanceof ConnectionFailed)) throw e;
+          unreachable = [...unreachable, `${a.target.name} (${e.message})`];
+          continue;
+        }
+        const parsed = parseEndpointHealth(health.stdout);
+        const sick = members.filter((m) => !parsed.find((p) => p.endpoint === m.clientUrl)?.health);
+        const healthy = members.length - sick.length;
+        if (healthy < quorumOf(members.length)) {
+          throw new NotReady(
+            `etcd has no quorum yet: ${healthy} of ${members.length} members healthy (not: ${sick.map((m) => m.name).join(', ')}) ` +
+              health.stderr.trim().split('\n').slice(-2).join(' '),
+          );
+        }
+        const list = await sh.exec(`ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} member list -w json`, { timeoutMs: 30_000 });
+        const names = (JSON.parse(list.stdout).members as { name: string }[]).map((x) => x.name).sort();
+        const want = members.map((m) => m.name).sort();
+        if (names.join(',') !== want.join(',')) {
+          throw new NotReady(`etcd member list is ${names.join(', ')}; the plan has ${want.join(', ')}`);
+        }
+        if (sick.length) {
+          ctx.notes.push(`warning: quorum holds with ${healthy} of ${members.length}; not healthy: ${sick.map((m) => m.name).join(', ')}`);
+        } else ctx.notes.push(`quorum healthy: ${want.join(', ')}`);
+        if (unreachable.length) ctx.notes.push(`asked from ${a.target.name}; could not reach ${unreachable.join('; ')}`);
+        return;
       }
-      const list = await sh.exec(`ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} member list -w json`, { timeoutMs: 30_000 });
-      const names = (JSON.parse(list.stdout).members as { name: string }[]).map((x) => x.name).sort();
-      const want = members.map((m) => m.name).sort();
-      if (names.join(',') !== want.join(',')) {
-        throw new NotReady(`etcd member list is ${names.join(', ')}; the plan has ${want.join(', ')}`);
-      }
-      ctx.notes.push(`quorum healthy: ${want.join(', ')}`);
+      throw new NotReady(`no etcd member could be reached to check the quorum: ${unreachable.join('; ')}`);
     });
 }
 

@@ -63,12 +63,16 @@ export interface EtcdMemberInput extends StepInput {
   version: string;
   binaries: BinariesInput;
   tls: { server: CertificatePlacement; peer: CertificatePlacement };
+  /** The health-check client certificate on the member: what checks that it answers (never its server certificate). */
+  client: CertificatePlacement;
 }
 
 export interface EtcdQuorumInput extends StepInput {
   members: { name: string; clientUrl: string }[];
   /** The health-check client certificate on the target host. */
   client: CertificatePlacement;
+  /** The other members, asked in order when the target cannot be reached: a quorum may stand without it. */
+  others: { target: HostTarget; client: CertificatePlacement }[];
 }
 
 export interface LoadBalancerInput extends StepInput {

@@ -273,6 +273,32 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     assert.equal(report.converged, true, JSON.stringify(report.steps.filter((x) => x.outcome !== 'unchanged')));
   });
 
+  it('judges the etcd quorum from another member when the first one is unreachable and down', async () => {
+    const quorum = async () => {
+      const ownPool = new SshPool();
+      try {
+        return await createActivities(sshShells(ownPool))['etcd/quorum'](stepOf('etcd/quorum').input(plan, 'etcd-1'));
+      } finally {
+        await ownPool.close();
+      }
+    };
+    await sh('etcd-1', 'systemctl stop etcd && kill $(cat /run/sshd.pid)');
+    try {
+      const r = await quorum();
+      assert.match(r.notes.join('\n'), /quorum holds with 2 of 3; not healthy: etcd-1/);
+      assert.match(r.notes.join('\n'), /asked from etcd-2; could not reach etcd-1/);
+    } finally {
+      await sh('etcd-1', '/usr/sbin/sshd -f /etc/ssh/sshd_config && systemctl start etcd');
+    }
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const notes = (await quorum().catch((e: Error) => ({ notes: [e.message] }))).notes.join('\n');
+      if (/quorum healthy: etcd-1, etcd-2, etcd-3/.test(notes)) break;
+      assert.ok(Date.now() < until, `etcd-1 did not rejoin: ${notes}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  });
+
   it('marks a backend up when it answers /readyz over TLS, and takes a changed backend list with a reload that keeps open connections', async () => {
     const cp1 = plan.apiServer.controlPlanes[0]!;
     const lb = plan.hosts.find((h) => h.name === 'lb')!;

@@ -17,7 +17,7 @@ import {
 } from '../../activities/host-shell.js';
 import { NODE_PROBE_SCRIPT, PROBED_COMMANDS, PROBE_SCRIPT } from '../../activities/preflight-facts.js';
 import type { HostTarget } from '../../activities/types.js';
-import { CommandFailed } from '../../remote/errors.js';
+import { CommandFailed, ConnectionFailed } from '../../remote/errors.js';
 import type { ExecResult } from '../../remote/exec.js';
 
 export interface MemoryFile {
@@ -227,28 +227,40 @@ export class MemoryHost implements HostShell {
 
   // ---- HostShell --------------------------------------------------------------------------------------------------
 
+  /** The host is off the network: every call fails as SSH to an unreachable host does. */
+  down = false;
+
+  private reachable(): void {
+    if (this.down) throw new ConnectionFailed(this.name, `connect ECONNREFUSED ${this.address}:22`, { code: 'ECONNREFUSED' });
+  }
+
   async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    this.reachable();
     this.log.push({ kind: 'exec', what: cmd });
     return this.run(cmd, false, opts.input, opts.allowExitCodes);
   }
 
   async change(cmd: string, opts: ChangeOptions = {}): Promise<void> {
+    this.reachable();
     this.log.push({ kind: 'change', what: cmd });
     this.run(cmd, true, opts.input, opts.allowExitCodes);
   }
 
   async readFile(path: string): Promise<Buffer | null> {
+    this.reachable();
     this.log.push({ kind: 'readFile', what: path });
     const f = this.files.get(path);
     return f ? Buffer.from(f.content) : null;
   }
 
   async checkFile(path: string, content: string | Buffer, opts: FileOptions): Promise<FileAction> {
+    this.reachable();
     this.log.push({ kind: 'checkFile', what: path });
     return this.action(path, content, opts);
   }
 
   async putFile(path: string, content: string | Buffer, opts: FileOptions): Promise<{ changed: boolean }> {
+    this.reachable();
     const action = this.action(path, content, opts);
     this.log.push({ kind: 'putFile', what: `${path} (${action})` });
     if (action === 'unchanged') return { changed: false };
@@ -539,7 +551,10 @@ export class MemoryHost implements HostShell {
           }));
           return { code: health.every((h) => h.health) ? 0 : 1, stdout: JSON.stringify(health), stderr: '' };
         }
-        const names = members.filter(({ host }) => host?.etcdRuns()).map(({ host }) => ({ name: host!.etcdName() }));
+        // Every member that joined, healthy or not (as etcd lists them), as long as a quorum answers.
+        const joined = members.filter(({ host }) => host?.services.get('etcd')?.running);
+        if (members.filter(({ host }) => host?.etcdRuns()).length * 2 <= members.length) return fail(1, 'context deadline exceeded');
+        const names = joined.map(({ host }) => ({ name: host!.etcdName() }));
         return ok(JSON.stringify({ header: {}, members: names }));
       },
     },
@@ -624,7 +639,7 @@ export class MemoryHost implements HostShell {
   ];
 
   etcdRuns(): boolean {
-    return !!this.services.get('etcd')?.active && this.etcdAnswers;
+    return !this.down && !!this.services.get('etcd')?.active && this.etcdAnswers;
   }
 
   etcdName(): string {

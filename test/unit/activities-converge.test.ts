@@ -171,6 +171,47 @@ describe('(b) a changed input rewrites what it renders and restarts exactly once
   });
 });
 
+describe('etcd health is judged by the health-check client, and by a quorum', () => {
+  it('a member is checked with the health-check client certificate, never its own server certificate', async () => {
+    const lab = converged.clone();
+    lab.host('etcd-2').files.delete(ETCD_UNIT_PATH); // something to do, so the check runs after a restart
+    await run(lab, 'etcd/member', input(plan, 'etcd/member', 'etcd-2'));
+    const curls = lab
+      .host('etcd-2')
+      .logged('exec')
+      .filter((c) => c.startsWith('curl '));
+    assert.ok(curls.length > 0);
+    for (const c of curls) {
+      assert.match(c, /--cert \/etc\/etcd\/pki\/healthcheck-client\.crt --key \/etc\/etcd\/pki\/healthcheck-client\.key/);
+      assert.doesNotMatch(c, /server\.(crt|key)/);
+    }
+  });
+
+  it('the first member down: the check asks the next one, and a quorum of two passes with a warning', async () => {
+    const lab = converged.clone();
+    lab.host('etcd-1').down = true;
+    const r = await run(lab, 'etcd/quorum', input(plan, 'etcd/quorum', 'etcd-1'));
+    assert.match(r.notes.join('\n'), /quorum holds with 2 of 3; not healthy: etcd-1/);
+    assert.match(r.notes.join('\n'), /asked from etcd-2; could not reach etcd-1/);
+    assert.ok(
+      lab
+        .host('etcd-2')
+        .logged('exec')
+        .some((c) => c.includes('endpoint health')),
+    );
+  });
+
+  it('two of three members down: no quorum, a retryable NotReady that says so', async () => {
+    const lab = converged.clone();
+    lab.host('etcd-1').down = true;
+    lab.host('etcd-3').etcdAnswers = false;
+    const f = await failure(run(lab, 'etcd/quorum', input(plan, 'etcd/quorum', 'etcd-1')));
+    assert.equal(f.type, 'NotReady');
+    assert.equal(f.nonRetryable, false);
+    assert.match(f.message, /no quorum yet: 1 of 3 members healthy \(not: etcd-1, etcd-3\)/);
+  });
+});
+
 describe('(c) a CA that does not match the plan', () => {
   it('is a non-retryable ConfigurationError that says what to do, and nothing is written', async () => {
     const lab = converged.clone();

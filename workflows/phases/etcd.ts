@@ -1,7 +1,7 @@
 // etcd: one member per etcd host, then a quorum check through TLS.
 import type { ClusterPlan } from '../../model/types.js';
 import { PlanError } from '../../model/plan.js';
-import { baseInput, placementOn } from './plan-lookup.js';
+import { baseInput, placementOn, targetOf } from './plan-lookup.js';
 import { step, type Phase } from './phase.js';
 
 export const ETCD_HEALTHCHECK_CLIENT = 'etcd-healthcheck-client';
@@ -27,6 +27,7 @@ export const etcd: Phase = {
           version: plan.versions.etcd,
           binaries: { ...plan.binaries },
           tls: { server: placementOn(plan, `etcd-server-${host}`, host), peer: placementOn(plan, `etcd-peer-${host}`, host) },
+          client: placementOn(plan, ETCD_HEALTHCHECK_CLIENT, host),
         };
       },
     }),
@@ -37,6 +38,9 @@ export const etcd: Phase = {
         ...baseInput(plan, host),
         members: plan.etcd.members.map((m) => ({ name: m.name, clientUrl: m.clientUrl })),
         client: placementOn(plan, ETCD_HEALTHCHECK_CLIENT, host),
+        others: members(plan)
+          .filter((m) => m !== host)
+          .map((m) => ({ target: targetOf(plan, m), client: placementOn(plan, ETCD_HEALTHCHECK_CLIENT, m) })),
       }),
     }),
   ],
