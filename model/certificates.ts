@@ -42,6 +42,8 @@ export interface CertificateInput {
   apiServerAddress: string;
   /** Name of the load balancer host, when the front end is one of the hosts. */
   loadBalancerHost?: string;
+  /** The cluster file's apiServer.extraSANs: names and addresses clients also reach the API by. */
+  extraSANs?: string[];
 }
 
 /** Certificate ids that get a kubeconfig next to them, and where it goes. */
@@ -53,6 +55,8 @@ export function kubeconfigPathFor(certificateId: string): string | undefined {
   if (certificateId.startsWith('kubelet-')) return KUBECONFIG_PATHS.kubelet;
   return undefined;
 }
+
+const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
 
 function uniq(xs: string[]): string[] {
   return [...new Set(xs)];
@@ -147,8 +151,15 @@ export function buildCertificates(input: CertificateInput): PlannedCertificate[]
     'localhost',
     ...cps.map((h) => h.name),
     ...(input.loadBalancerHost ? [input.loadBalancerHost] : []),
+    ...(input.extraSANs ?? []).filter((s) => !IPV4.test(s)),
   ]);
-  const ipAddresses = uniq([input.kubernetesService, input.apiServerAddress, ...cps.map((h) => h.address), '127.0.0.1']);
+  const ipAddresses = uniq([
+    input.kubernetesService,
+    input.apiServerAddress,
+    ...cps.map((h) => h.address),
+    '127.0.0.1',
+    ...(input.extraSANs ?? []).filter((s) => IPV4.test(s)),
+  ]);
   leaf({
     id: 'kube-apiserver',
     commonName: 'kubernetes',

@@ -17,6 +17,7 @@ export const DEFAULTS = {
     cniPlugins: 'v1.1.1',
   },
   binaries: { source: 'official' as const },
+  apiServer: { extraSANs: [] as string[] },
   // What kubeadm v1.34 deploys. Nodes pull them unless images.source side-loads archives.
   images: { source: 'registry' as const, sandbox: 'registry.k8s.io/pause:3.10.1', coredns: 'registry.k8s.io/coredns/coredns:v1.12.1' },
   ssh: { user: 'root', port: 22 },

@@ -100,6 +100,25 @@ export function absolutePathError(what: string) {
         };
 }
 
+/** A subject alternative name: an IPv4 address, or a DNS name (a "*." wildcard allowed in front). */
+export function sanError(value: string): FieldError | undefined {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(value)) {
+    const e = ipv4FieldError(value);
+    return e ? { ...e, rule: 'invalid-san' } : undefined;
+  }
+  const name = value.startsWith('*.') ? value.slice(2) : value;
+  const labels = name.split('.');
+  const ok = name.length <= 253 && labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l));
+  if (ok) return undefined;
+  return {
+    message: `${quote(value)} is neither an IPv4 address nor a DNS name`,
+    fix: `write a lower-case DNS name such as api.example.com, or an address such as 203.0.113.10${
+      value.toLowerCase() !== value ? ` (did you mean "${value.toLowerCase()}"?)` : ''
+    }`,
+    rule: 'invalid-san',
+  };
+}
+
 // An image reference: [registry[:port]/]path[:tag][@sha256:digest], lower case, as containerd parses it.
 const IMAGE_NAME_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const IMAGE_DOMAIN = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\\d+)?/)?';

@@ -76,6 +76,7 @@ export function plan(spec: ValidSpec, previousAllocations?: Record<string, strin
     kubernetesService,
     apiServerAddress: apiAddress,
     ...(spec.loadBalancer.external === undefined && lbHost ? { loadBalancerHost: lbHost.name } : {}),
+    extraSANs: [...spec.apiServer.extraSANs],
   });
 
   const networks: ClusterPlan['networks'] = {

@@ -18,6 +18,7 @@ export type FieldRuleId =
   | 'invalid-url'
   | 'invalid-path'
   | 'invalid-image'
+  | 'invalid-san'
   | 'empty';
 
 /** Cross-field rules (model/rules/). */
@@ -48,6 +49,7 @@ export type CrossFieldRuleId =
   | 'no-controlplane'
   | 'no-worker'
   | 'multiple-admins'
+  | 'ca-shared'
   // networks
   | 'ranges-overlap'
   | 'node-mask-range'

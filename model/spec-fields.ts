@@ -9,6 +9,7 @@ import {
   cidrFieldError,
   dnsLabelError,
   imageReferenceError,
+  sanError,
   ipv4FieldError,
   nonEmptyError,
   oneOfError,
@@ -111,6 +112,9 @@ export function fieldProblems(spec: ClusterSpec): Problem[] {
   r.oneOf(['binaries', 'source'], spec.binaries?.source, BINARY_SOURCES);
   r.string(['binaries', 'mirror'], spec.binaries?.mirror, urlError, true);
   r.string(['binaries', 'directory'], spec.binaries?.directory, absolutePathError('binaries.directory'), true);
+  if (r.list(['apiServer', 'extraSANs'], spec.apiServer?.extraSANs)) {
+    spec.apiServer.extraSANs.forEach((san, i) => r.string(['apiServer', 'extraSANs', i], san, sanError));
+  }
   r.oneOf(['images', 'source'], spec.images?.source, IMAGE_SOURCES);
   r.string(['images', 'mirror'], spec.images?.mirror, urlError, true);
   r.string(['images', 'directory'], spec.images?.directory, absolutePathError('images.directory'), true);

@@ -4,7 +4,7 @@
 import { DEFAULTS } from './defaults.js';
 import type { ClusterSpec } from './types.js';
 
-/** The spec with every field added after 0.2 (versions.containerd/runc/cniPlugins, images) filled when absent. */
+/** The spec with every field added after 0.2 (versions.containerd/runc/cniPlugins, images, apiServer) filled when absent. */
 export function withLaterFields(spec: ClusterSpec): ClusterSpec {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return spec;
   const s = spec as Partial<ClusterSpec>;
@@ -13,7 +13,7 @@ export function withLaterFields(spec: ClusterSpec): ClusterSpec {
     versions !== null &&
     typeof versions === 'object' &&
     (versions.containerd === undefined || versions.runc === undefined || versions.cniPlugins === undefined);
-  if (!needVersions && s.images !== undefined) return spec;
+  if (!needVersions && s.images !== undefined && s.apiServer !== undefined) return spec;
   const out = { ...spec };
   if (needVersions) {
     out.versions = {
@@ -24,5 +24,6 @@ export function withLaterFields(spec: ClusterSpec): ClusterSpec {
     };
   }
   if (s.images === undefined) out.images = { ...DEFAULTS.images, extra: [] };
+  if (s.apiServer === undefined) out.apiServer = { extraSANs: [] };
   return out;
 }

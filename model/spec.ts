@@ -11,6 +11,7 @@ import {
   cidrFieldError,
   dnsLabelError,
   imageReferenceError,
+  sanError,
   ipv4FieldError,
   nonEmptyError,
   portError,
@@ -97,6 +98,11 @@ export const ClusterFileSchema = z.strictObject({
         .string()
         .superRefine(refineWith(absolutePathError('binaries.directory')))
         .optional(),
+    })
+    .prefault({}),
+  apiServer: z
+    .strictObject({
+      extraSANs: z.array(z.string().superRefine(refineWith(sanError))).default([]),
     })
     .prefault({}),
   images: z

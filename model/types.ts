@@ -67,6 +67,8 @@ export interface ClusterSpec {
   versions: Versions;
   binaries: { source: BinarySourceKind; mirror?: string; directory?: string };
   images: ImagesSpec;
+  /** Extra names and addresses in the API server certificate, e.g. an external load balancer's DNS name. */
+  apiServer: { extraSANs: string[] };
   /** How hardway reaches hosts. Defaults: user root, port 22, ~/.ssh/id_ed25519 or the agent, ~/.ssh/known_hosts. */
   ssh: {
     user: string;

@@ -150,6 +150,21 @@ export function roleProblems(l: LooseSpec): Problem[] {
       'add the role worker to at least one host',
     );
   }
+  // The CA key is the cluster's: a host that also serves traffic or runs pods exposes it to everything that reaches them.
+  for (const h of withRole('ca')) {
+    const exposed = h.roles.filter((r) => r === 'worker' || r === 'loadbalancer' || r === 'controlplane');
+    if (exposed.length === 0) continue;
+    out.push(
+      warning(
+        ['hosts', h.index, 'roles'],
+        'ca-shared',
+        `${hostLabel(h)} holds the CA and is also ${exposed.join(' and ')}: the CA key then lives on a host that ${
+          exposed.includes('worker') ? 'runs workloads' : 'serves the API'
+        }, and whoever compromises it can sign any certificate of the cluster`,
+        'give the role ca a host of its own (it needs little: 1 GiB, no open port but SSH)',
+      ),
+    );
+  }
   const admins = withRole('admin');
   for (const h of admins.slice(1)) {
     err(

@@ -43,6 +43,7 @@ const inputSpec: ClusterSpec = {
   versions: { ...DEFAULTS.versions },
   binaries: { source: 'official' },
   images: { ...DEFAULTS.images, extra: [] },
+  apiServer: { extraSANs: [] },
   ssh: { user: 'root', port: 22 },
   preflight: { memoryPolicy: 'warn' },
 };

@@ -41,6 +41,7 @@ function clusterSpec(name: string, subnet: string, hosts: Host[]): ClusterSpec {
     versions: { ...DEFAULTS.versions },
     binaries: { source: 'official' },
     images: { ...DEFAULTS.images, extra: [] },
+    apiServer: { extraSANs: [] },
     ssh: { user: 'root', port: 22 },
     preflight: { memoryPolicy: 'warn' },
   };

@@ -733,6 +733,34 @@ describe('other fields', () => {
     assert.equal(c.spec.images.source, 'registry');
   });
 
+  it('apiServer.extraSANs takes DNS names and addresses, and says what is wrong with anything else', () => {
+    const bad = mutate((o) => {
+      o.apiServer = { extraSANs: ['API.example.com', '300.1.1.1', 'under_score.example.com'] };
+    });
+    assert.match(expectProblem(bad, 'invalid-san', 'apiServer.extraSANs[0]').fix!, /did you mean "api\.example\.com"/);
+    expectProblem(bad, 'invalid-san', 'apiServer.extraSANs[1]');
+    expectProblem(bad, 'invalid-san', 'apiServer.extraSANs[2]');
+    const ok = mutate((o) => {
+      o.apiServer = { extraSANs: ['api.example.com', '*.k8s.example.com', '203.0.113.10'] };
+    });
+    assert.equal(ok.ok, true, formatProblems(problemsOf(ok)));
+  });
+
+  it('warns when the CA host also runs pods or serves the API, and not when it shares with etcd or admin', () => {
+    const shared = mutate((o) => {
+      o.hosts = o.hosts.filter((h: Obj) => h.name !== 'ca');
+      o.hosts.find((h: Obj) => h.name === 'worker-1').roles = ['worker', 'ca'];
+    });
+    assert.equal(shared.ok, true, formatProblems(problemsOf(shared)));
+    const w = expectProblem(shared, 'ca-shared', 'hosts[6].roles', 'warning');
+    assert.match(w.message, /also worker: the CA key then lives on a host that runs workloads/);
+    const quiet = mutate((o) => {
+      o.hosts = o.hosts.filter((h: Obj) => h.name !== 'ca');
+      o.hosts.find((h: Obj) => h.name === 'admin').roles = ['admin', 'ca'];
+    });
+    expectNo(quiet, 'ca-shared');
+  });
+
   it('preflight.memoryPolicy is fail or warn', () => {
     const r = mutate((o) => {
       o.preflight = { memoryPolicy: 'ignore' };

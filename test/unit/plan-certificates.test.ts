@@ -233,6 +233,19 @@ describe('catalogue variants', () => {
     assert.ok(!api.ipAddresses.includes('192.168.56.20'));
   });
 
+  it('apiServer.extraSANs: names and addresses of an external front end go into the API server certificate only', () => {
+    const spec = load('seed-cluster.yaml');
+    spec.apiServer = { extraSANs: ['api.example.com', '*.api.example.com', '203.0.113.10'] };
+    const p = plan(checked(spec));
+    const api = cert(p, 'kube-apiserver');
+    assert.ok(api.dnsNames.includes('api.example.com') && api.dnsNames.includes('*.api.example.com'));
+    assert.ok(api.ipAddresses.includes('203.0.113.10'));
+    assert.ok(!api.dnsNames.includes('203.0.113.10'), 'an address is an IP SAN, not a name');
+    for (const c of p.certificates.filter((x) => x.id !== 'kube-apiserver')) {
+      assert.ok(!c.dnsNames.includes('api.example.com') && !c.ipAddresses.includes('203.0.113.10'), c.id);
+    }
+  });
+
   it('a CA host with other roles still keeps the only copy of the key', () => {
     const spec = load('seed-cluster.yaml');
     spec.hosts = spec.hosts.filter((h) => h.name !== 'admin');
