@@ -10,6 +10,7 @@ import {
   publicKeyMatchesPrivateKey,
   type ServiceAccountKeyPair,
 } from '../pki/index.js';
+import { X509Certificate } from 'node:crypto';
 import { placementFor } from '../render/placements.js';
 import { ConfigurationError, NotReady } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
@@ -36,16 +37,43 @@ export function certificateAuthorityActivity(shells: HostShells) {
     });
 }
 
-async function ensureCA(input: CertificateAuthorityInput, sh: HostShell, ctx: Pick<StepContext, 'changed'>): Promise<void> {
+function parseValidFrom(pem: string): Date | undefined {
+  try {
+    return new Date(new Date(new X509Certificate(pem).validFrom).getTime() + 1000);
+  } catch {
+    return undefined; // unparsable: certificateMatchesPlan says so
+  }
+}
+
+/** A CA certificate this close to its end is re-issued with the same key (every leaf it signed stays valid). */
+export const CA_RENEW_DAYS = 365;
+const DAY_MS = 86_400_000;
+
+async function ensureCA(input: CertificateAuthorityInput, sh: HostShell, ctx: Pick<StepContext, 'changed' | 'notes'>): Promise<void> {
   const { certificate: planned, certPath, keyPath } = input.ca;
   const host = input.target.name;
   const certPem = await readText(sh, certPath);
   const keyPem = await readText(sh, keyPath);
   if (certPem && keyPem) {
-    const check = certificateMatchesPlan(certPem, planned, certPem);
+    // Expiry is judged below, against the CA's own (much longer) window: here, as of the moment it became valid.
+    const validFrom = parseValidFrom(certPem);
+    const check = certificateMatchesPlan(certPem, planned, certPem, { minRemainingDays: 0, ...(validFrom ? { now: validFrom } : {}) });
     if (check.ok && keyMatchesCertificate(keyPem, certPem)) {
       const r = await sh.putFile(keyPath, keyPem, { mode: KEY_MODE, ...OWNER });
       if (r.changed) ctx.changed(`mode of ${keyPath}`);
+      const notAfter = new Date(new X509Certificate(certPem).validTo);
+      const left = Math.floor((notAfter.getTime() - Date.now()) / DAY_MS);
+      if (left < CA_RENEW_DAYS) {
+        // Same key, same subject: the leaves' signatures and key identifiers still point at it.
+        const renewed = await createCA(planned, { keyPem });
+        await sh.putFile(certPath, renewed.certPem, { mode: CERT_MODE, ...OWNER });
+        const until = new X509Certificate(renewed.certPem).validTo;
+        ctx.changed(`renewed CA ${planned.commonName} with the same key, until ${new Date(until).toISOString().slice(0, 10)}`);
+        ctx.notes.push(
+          `warning: the CA certificate ${left < 0 ? 'had expired' : `was to expire in ${left} days`} (${notAfter.toISOString().slice(0, 10)}); ` +
+            'it was re-issued with the same key, and every host gets the new one in pki/certificates',
+        );
+      }
       return;
     }
     // A CA that no longer matches the plan is a decision for the operator: replacing it invalidates every

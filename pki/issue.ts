@@ -18,7 +18,7 @@ export interface IssueOptions {
 /**
  * Issue a certificate for `planned`, signed by `ca`: subject O/CN, DNS + IP SANs, keyUsage (critical)
  * and extKeyUsage from `usages`, basicConstraints CA:FALSE (critical), SKI, AKI = CA's SKI,
- * random positive serial, valid from now-5min for validityDays.
+ * random positive serial, valid from now-5min for validityDays, but never past the CA's own notAfter.
  */
 export async function issueCertificate(planned: PlannedCertificate, ca: CertAndKey, opts: IssueOptions = {}): Promise<CertAndKey> {
   if (planned.isCA) throw new ConfigurationError(`Certificate ${planned.id} is a CA; use createCA`);
@@ -35,6 +35,7 @@ export async function issueCertificate(planned: PlannedCertificate, ca: CertAndK
     issuer: caCert.subject.attributes.map((a) => ({ ...a, value: attrValue(a) })),
     authorityKeyId: subjectKeyIdOf(caCert),
     signingKey: privateKeyObject(ca.keyPem),
+    notAfterCap: caCert.validity.notAfter,
     ...(opts.now ? { now: opts.now } : {}),
   });
   return { certPem, keyPem };

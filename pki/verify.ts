@@ -83,9 +83,12 @@ export function certificateMatchesPlan(
     return { ok: false, reasons: [`cannot parse certificate: ${(e as Error).message}`] };
   }
 
-  // Chain: issued by, and signature verifies with, the CA.
+  // Chain: issued by, and signature verifies with, the CA; and not outliving it.
   try {
     const ca = new X509Certificate(caCertPem);
+    if (!planned.isCA && new Date(x.validTo).getTime() > new Date(ca.validTo).getTime()) {
+      reasons.push(`valid until ${new Date(x.validTo).toISOString()}, after its CA expires (${new Date(ca.validTo).toISOString()})`);
+    }
     if (!x.checkIssued(ca) || !x.verify(ca.publicKey)) {
       reasons.push(
         x.issuer === ca.subject

@@ -82,6 +82,8 @@ export interface BuildInput {
   authorityKeyId?: string;
   signingKey: KeyObject;
   now?: Date;
+  /** The latest notAfter allowed: a leaf never outlives the CA that signs it. */
+  notAfterCap?: Date;
 }
 
 export function buildCertificatePem(input: BuildInput): string {
@@ -93,7 +95,8 @@ export function buildCertificatePem(input: BuildInput): string {
   cert.publicKey = forge.pki.publicKeyFromPem(input.publicKeyPem);
   cert.serialNumber = randomSerialHex();
   cert.validity.notBefore = new Date(now.getTime() - BACKDATE_MS);
-  cert.validity.notAfter = new Date(now.getTime() + planned.validityDays * DAY_MS);
+  const plannedNotAfter = now.getTime() + planned.validityDays * DAY_MS;
+  cert.validity.notAfter = new Date(input.notAfterCap ? Math.min(plannedNotAfter, input.notAfterCap.getTime()) : plannedNotAfter);
   const subject = subjectAttrs(planned);
   cert.setSubject(subject);
   cert.setIssuer(input.issuer ?? subject);

@@ -3,6 +3,7 @@
 // not match the plan, /etc/hosts lines outside the block, a retried step after a crash.
 //   node --import tsx --test test/unit/activities-converge.test.ts
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
@@ -228,6 +229,27 @@ describe('(c) a CA that does not match the plan', () => {
     assert.match(f.message, /Move .* away to let hardway create a new CA/);
     assert.deepEqual(f.details, [{ attempt: 1, changed: [] } satisfies StepFailureDetails]);
     assert.equal(lab.snapshot(), before);
+  });
+
+  it('a CA within a year of its end is re-issued with the same key: hosts get it, and no leaf is reissued', async () => {
+    const lab = converged.clone();
+    const ca = lab.host('ca');
+    const caInput = input(plan, 'pki/authority', 'ca');
+    const key = ca.text(caInput.ca.keyPath)!;
+    const old = await createCA(caInput.ca.certificate, { keyPem: key, now: new Date(Date.now() - 3500 * 86_400_000) });
+    ca.write(caInput.ca.certPath, old.certPem, 0o644);
+    const r = await run(lab, 'pki/authority', caInput);
+    assert.equal(r.changed.length, 1);
+    assert.match(r.changed[0]!, /^renewed CA hardway hardway CA with the same key, until \d{4}-\d{2}-\d{2}$/);
+    assert.match(r.notes.join('\n'), /warning: the CA certificate was to expire in 1[45]\d days/);
+    assert.equal(ca.text(caInput.ca.keyPath), key, 'the key stays');
+    const renewed = ca.text(caInput.ca.certPath)!;
+    assert.ok(new Date(new X509Certificate(renewed).validTo).getTime() > Date.now() + 3000 * 86_400_000);
+    assert.deepEqual((await run(lab, 'pki/authority', caInput)).changed, [], 'renewed once');
+    // A host takes the new CA certificate; its leaves, signed by the same key, stay.
+    const certs = await run(lab, 'pki/certificates', input(plan, 'pki/certificates', 'etcd-1'));
+    assert.deepEqual(certs.changed, ['/etc/etcd/pki/ca.crt']);
+    assert.equal(lab.host('etcd-1').text('/etc/etcd/pki/ca.crt'), renewed);
   });
 
   it('a CA certificate without its key is one too', async () => {

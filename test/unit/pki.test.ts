@@ -225,6 +225,29 @@ describe('issued certificates', () => {
   });
 });
 
+describe('a CA near its end', () => {
+  const DAY = 86_400_000;
+  test('a leaf never outlives the CA that signs it', async () => {
+    // The same CA key, its certificate issued 3620 days ago: 30 days left.
+    const old = await createCA(caPlan, { keyPem: ca.keyPem, now: new Date(Date.now() - 3620 * DAY) });
+    const caEnd = new Date(new X509Certificate(old.certPem).validTo).getTime();
+    const leaf = await issueCertificate(nodePlan, old, { bits: 2048 });
+    assert.equal(new Date(new X509Certificate(leaf.certPem).validTo).getTime(), caEnd);
+    // A leaf issued while the CA had years left outlives that short certificate: it is reported, to be reissued.
+    const check = certificateMatchesPlan(api.certPem, apiPlan, old.certPem, { minRemainingDays: 0 });
+    assert.equal(check.ok, false);
+    assert.match(check.reasons.join('; '), /after its CA expires/);
+  });
+
+  test('re-issued with the same key, it still verifies every leaf it signed before', async () => {
+    const renewed = await createCA(caPlan, { keyPem: ca.keyPem });
+    assert.notEqual(renewed.certPem, ca.certPem);
+    assert.deepEqual(certificateMatchesPlan(api.certPem, apiPlan, renewed.certPem), { ok: true, reasons: [] });
+    const crt = write('api-renewed.crt', api.certPem);
+    assert.equal(openssl('verify', '-CAfile', write('ca-renewed.crt', renewed.certPem), crt).trim(), `${crt}: OK`);
+  });
+});
+
 describe('keys', () => {
   test('key/certificate pair matching', async () => {
     assert.equal(keyMatchesCertificate(api.keyPem, api.certPem), true);
