@@ -157,6 +157,17 @@ describe('(b) a changed input rewrites what it renders and restarts exactly once
     assert.deepEqual((await run(lab, 'loadbalancer/haproxy', grown)).changed, []);
   });
 
+  it('haproxy: a plan recorded by 0.1 or 0.2 (no backend ports) still sends traffic to the API servers on 6443', () => {
+    const old = {
+      ...plan,
+      apiServer: { ...plan.apiServer, controlPlanes: plan.apiServer.controlPlanes.map(({ name, address }) => ({ name, address })) },
+    } as ClusterPlan;
+    assert.deepEqual(
+      input(old, 'loadbalancer/haproxy', 'lb').controlPlanes.map((c) => c.port),
+      [6443, 6443],
+    );
+  });
+
   it('haproxy: a config haproxy rejects is a non-retryable ConfigurationError and the running one stays', async () => {
     const lab = converged.clone();
     const h = lab.host('lb');
