@@ -1,6 +1,6 @@
-// pki: the CA on the CA host, and every certificate of the catalogue on the hosts the plan names.
-// The CA private key is read from the CA host into this worker's memory for signing and goes nowhere else:
-// not into a Temporal payload, a log line or the worker's disk.
+// pki: the CAs on the CA host (cluster, etcd, front-proxy), and every certificate of the catalogue on the hosts the
+// plan names, each signed by its issuer. A CA private key is read from the CA host into this worker's memory for
+// signing and goes nowhere else: not into a Temporal payload, a log line or the worker's disk.
 import {
   certificateMatchesPlan,
   createCA,
@@ -19,7 +19,6 @@ import type { CertificateAuthorityInput, HostCertificatesInput, StepReport } fro
 
 const KEY_MODE = '0600';
 const CERT_MODE = '0644';
-const SERVICE_ACCOUNTS = 'service-accounts';
 const OWNER = { owner: 'root', group: 'root' } as const;
 
 async function readText(sh: HostShell, path: string): Promise<string | undefined> {
@@ -29,10 +28,13 @@ async function readText(sh: HostShell, path: string): Promise<string | undefined
 export function certificateAuthorityActivity(shells: HostShells) {
   return (input: CertificateAuthorityInput): Promise<StepReport> =>
     runStep(input.target.name, async (ctx) => {
-      if (!input.ca.certificate.isCA) {
-        throw new ConfigurationError(`certificate ${input.ca.certificate.id} of cluster ${input.cluster} is not a CA certificate`);
+      const sh = shells.shell(input.target);
+      for (const authority of input.authorities) {
+        if (!authority.certificate.isCA) {
+          throw new ConfigurationError(`certificate ${authority.certificate.id} of cluster ${input.cluster} is not a CA certificate`);
+        }
+        await ensureCA(authority, input.target.name, sh, ctx);
       }
-      await ensureCA(input, shells.shell(input.target), ctx);
       if (input.serviceAccounts) await serviceAccountKeys(input.serviceAccounts, shells, ctx);
     });
 }
@@ -49,9 +51,13 @@ function parseValidFrom(pem: string): Date | undefined {
 export const CA_RENEW_DAYS = 365;
 const DAY_MS = 86_400_000;
 
-async function ensureCA(input: CertificateAuthorityInput, sh: HostShell, ctx: Pick<StepContext, 'changed' | 'notes'>): Promise<void> {
-  const { certificate: planned, certPath, keyPath } = input.ca;
-  const host = input.target.name;
+async function ensureCA(
+  authority: CertificateAuthorityInput['authorities'][number],
+  host: string,
+  sh: HostShell,
+  ctx: Pick<StepContext, 'changed' | 'notes'>,
+): Promise<void> {
+  const { certificate: planned, certPath, keyPath } = authority;
   const certPem = await readText(sh, certPath);
   const keyPem = await readText(sh, keyPath);
   if (certPem && keyPem) {
@@ -103,16 +109,33 @@ export function hostCertificatesActivity(shells: HostShells) {
     runStep(input.target.name, async (ctx) => {
       const host = input.target.name;
       const placed = input.certificates.map((cert) => ({ cert, at: placementFor(cert, host) })); // before any read
+      const caHost = input.ca.target.name;
       const caShell = shells.shell(input.ca.target);
-      const caCertPem = await readText(caShell, input.ca.certPath);
-      if (!caCertPem) throw new NotReady(`the CA certificate is not on ${input.ca.target.name} yet`);
+      const where = (issuer: string) => {
+        const at = input.ca.authorities[issuer];
+        if (!at)
+          throw new ConfigurationError(`the plan of cluster ${input.cluster} has no CA ${issuer} (issuer of a certificate on ${host})`);
+        return at;
+      };
+      // Each CA's certificate is read once; its key only when something has to be signed with it.
+      const caCerts = new Map<string, string>();
+      const caCert = async (issuer: string): Promise<string> => {
+        let pem = caCerts.get(issuer);
+        if (pem === undefined) {
+          pem = await readText(caShell, where(issuer).certPath);
+          if (!pem) throw new NotReady(`the ${issuer} certificate is not on ${caHost} yet`);
+          caCerts.set(issuer, pem);
+        }
+        return pem;
+      };
+      const caKeys = new Map<string, string>();
       const sh = shells.shell(input.target);
-      let caKeyPem: string | undefined; // read only when something has to be signed
       const caPathsDone = new Set<string>();
 
       for (const { cert, at } of placed) {
-        if (cert.isCA) continue; // the CA itself is the authority step's
-        if (cert.id === SERVICE_ACCOUNTS) continue; // one pair for all holders: the authority step's
+        if (cert.isCA || cert.keyPairOnly || cert.id === 'service-accounts') continue; // the authority step's
+        const issuer = cert.issuer ?? 'ca';
+        const caCertPem = await caCert(issuer);
         if (!caPathsDone.has(at.caPath)) {
           caPathsDone.add(at.caPath); // several certificates share one CA file: check it once
           if ((await sh.putFile(at.caPath, caCertPem, { mode: CERT_MODE, ...OWNER })).changed) ctx.changed(at.caPath);
@@ -122,8 +145,12 @@ export function hostCertificatesActivity(shells: HostShells) {
           if ((await sh.putFile(at.keyPath, keyPem, { mode: KEY_MODE, ...OWNER })).changed) ctx.changed(`mode of ${at.keyPath}`);
           continue;
         }
-        caKeyPem ??= await readText(caShell, input.ca.keyPath);
-        if (!caKeyPem) throw new NotReady(`the CA key is not on ${input.ca.target.name} yet`);
+        let caKeyPem = caKeys.get(issuer);
+        if (caKeyPem === undefined) {
+          caKeyPem = (await readText(caShell, where(issuer).keyPath)) ?? undefined;
+          if (!caKeyPem) throw new NotReady(`the ${issuer} key is not on ${caHost} yet`);
+          caKeys.set(issuer, caKeyPem);
+        }
         const issued = await issueCertificate(cert, { certPem: caCertPem, keyPem: caKeyPem });
         await sh.putFile(at.keyPath, issued.keyPem, { mode: KEY_MODE, ...OWNER });
         await sh.putFile(at.certPath, issued.certPem, { mode: CERT_MODE, ...OWNER });

@@ -37,16 +37,17 @@ export interface HostsFileInput extends StepInput {
   hosts: { name: string; address: string }[];
 }
 
-/** The CA host: its certificate, and the service-account key pair shared by the control planes. */
+/** The CA host: every CA of the cluster (cluster, etcd, front-proxy), and the service-account key pair shared by the control planes. */
 export interface CertificateAuthorityInput extends StepInput {
-  ca: { certificate: PlannedCertificate; certPath: string; keyPath: string };
+  authorities: { certificate: PlannedCertificate; certPath: string; keyPath: string }[];
   /** Holders of the one service-account key pair (control planes), with how to reach each. */
   serviceAccounts?: { certificate: PlannedCertificate; holders: { target: HostTarget; at: CertificatePlacement }[] };
 }
 
 /** One host's certificates; each PlannedCertificate keeps only this host's placement. */
 export interface HostCertificatesInput extends StepInput {
-  ca: { target: HostTarget; certPath: string; keyPath: string };
+  /** The CA host, and where each CA's certificate and key are on it, by CA id (a certificate's `issuer`). */
+  ca: { target: HostTarget; authorities: Record<string, { certPath: string; keyPath: string }> };
   certificates: PlannedCertificate[];
 }
 

@@ -1,8 +1,10 @@
 // The certificate catalogue and the file manifest, following Kubernetes the hard way and kubeadm
 // conventions. Pure.
 //
-// One CA signs everything (the seed has a single certificate authority host). Its private key is placed
-// on the CA host only; pki/ reads it there into memory to sign, and no other placement or file refers to it.
+// Three CAs, as kubeadm has them, all on the CA host: the cluster CA ("ca") signs what talks to the API and the
+// kubelets; the etcd CA signs only etcd's own certificates and the API server's etcd client, so that no node
+// certificate is trusted by etcd; the front-proxy CA signs the aggregation layer's client. Their private keys are
+// placed on the CA host only; pki/ reads them there into memory to sign, and no other placement refers to them.
 // Consequence for render/: kube-controller-manager runs WITHOUT --cluster-signing-cert-file/-key-file (the
 // CA key never leaves the CA host), so every kubelet gets a client+serving certificate issued here.
 import type { CertificatePlacement, KeyUsage, PlannedCertificate, PlannedFile, PlannedHost } from './types.js';
@@ -10,6 +12,10 @@ import { runsKubelet } from './roles.js';
 import {
   CA_CERT_PATH,
   CA_KEY_PATH,
+  ETCD_CA_CERT_PATH,
+  ETCD_CA_KEY_PATH,
+  FRONT_PROXY_CA_CERT_PATH,
+  FRONT_PROXY_CA_KEY_PATH,
   ENCRYPTION_CONFIG_PATH,
   ETCD_PKI_DIR,
   KUBECONFIG_PATHS,
@@ -66,23 +72,37 @@ function place(host: string, dir: string, base: string, caPath: string): Certifi
   return { host, certPath: `${dir}/${base}.crt`, keyPath: `${dir}/${base}.key`, caPath };
 }
 
-const ETCD_CA = `${ETCD_PKI_DIR}/ca.crt`;
+/** The CA certificates' ids. */
+export const CLUSTER_CA = 'ca';
+export const ETCD_CA = 'etcd-ca';
+export const FRONT_PROXY_CA = 'front-proxy-ca';
+/** The service-account signing key pair (not a certificate). */
+export const SERVICE_ACCOUNT_KEY = 'sa';
+/** The group of the admin certificate, bound to the cluster-admin ClusterRole. */
+export const CLUSTER_ADMINS_GROUP = 'hardway:cluster-admins';
+
+// Where each host keeps the CA certificate that verifies its peers (kubeadm's paths).
+const ETCD_CA_ON_MEMBER = `${ETCD_PKI_DIR}/ca.crt`;
+const ETCD_CA_ON_CONTROL_PLANE = `${KUBERNETES_PKI_DIR}/etcd/ca.crt`;
+const FRONT_PROXY_CA_ON_CONTROL_PLANE = `${KUBERNETES_PKI_DIR}/front-proxy-ca.crt`;
 const K8S_CA = `${KUBERNETES_PKI_DIR}/ca.crt`;
 const KUBELET_CA = `${KUBELET_PKI_DIR}/ca.crt`;
 const KUBE_PROXY_CA = `${KUBE_PROXY_PKI_DIR}/ca.crt`;
 
 /**
- * The certificate catalogue, in a fixed order: ca, etcd-server-<m> and etcd-peer-<m> per member,
- * etcd-healthcheck-client, apiserver-etcd-client, kube-apiserver, apiserver-kubelet-client,
- * kube-controller-manager, kube-scheduler, service-accounts, kubelet-<node> per kubelet node, kube-proxy,
- * admin.
+ * The certificate catalogue, in a fixed order: ca, etcd-ca, front-proxy-ca, etcd-server-<m> and etcd-peer-<m> per
+ * member, etcd-healthcheck-client, apiserver-etcd-client, kube-apiserver, apiserver-kubelet-client,
+ * kube-controller-manager, kube-scheduler, sa (a key pair), front-proxy-client, kubelet-<node> per kubelet node,
+ * kube-proxy, admin, super-admin.
  *
  * Placement choices:
  *  - kubelet-<node> and kube-proxy go to every host that runs a kubelet (controlplane and worker roles).
  *  - admin goes to the admin host (if any) AND to every control plane (like kubeadm's admin.conf), so that
  *    cluster add-ons (flannel, CoreDNS, RBAC for the API server -> kubelet) can be applied from a
  *    control plane when the cluster has no admin host.
- *  - service-accounts is one key pair shared by all control planes (tokens must verify on every one).
+ *  - sa is one key pair shared by all control planes (tokens must verify on every one).
+ *  - super-admin (system:masters) goes to the control planes only; admin (hardway:cluster-admins) also to the
+ *    admin host.
  */
 export function buildCertificates(input: CertificateInput): PlannedCertificate[] {
   const { hosts } = input;
@@ -93,21 +113,27 @@ export function buildCertificates(input: CertificateInput): PlannedCertificate[]
   const admin = hosts.find((h) => h.roles.includes('admin'));
 
   const certs: PlannedCertificate[] = [];
-  const leaf = (c: Omit<PlannedCertificate, 'isCA' | 'validityDays'>): void => {
-    certs.push({ ...c, isCA: false, validityDays: LEAF_VALIDITY_DAYS });
+  /** A leaf certificate, signed by the cluster CA unless `issuer` says otherwise. */
+  const leaf = (c: Omit<PlannedCertificate, 'isCA' | 'validityDays' | 'issuer'> & { issuer?: string }): void => {
+    certs.push({ ...c, issuer: c.issuer ?? CLUSTER_CA, isCA: false, validityDays: LEAF_VALIDITY_DAYS });
+  };
+  const authority = (id: string, commonName: string, certPath: string, keyPath: string): void => {
+    certs.push({
+      id,
+      commonName,
+      organization: 'hardway',
+      dnsNames: [],
+      ipAddresses: [],
+      usages: CA_USAGES,
+      isCA: true,
+      validityDays: CA_VALIDITY_DAYS,
+      placements: caHost ? [{ host: caHost.name, certPath, keyPath, caPath: certPath }] : [],
+    });
   };
 
-  certs.push({
-    id: 'ca',
-    commonName: `hardway ${input.clusterName} CA`,
-    organization: 'hardway',
-    dnsNames: [],
-    ipAddresses: [],
-    usages: CA_USAGES,
-    isCA: true,
-    validityDays: CA_VALIDITY_DAYS,
-    placements: caHost ? [{ host: caHost.name, certPath: CA_CERT_PATH, keyPath: CA_KEY_PATH, caPath: CA_CERT_PATH }] : [],
-  });
+  authority(CLUSTER_CA, `hardway ${input.clusterName} CA`, CA_CERT_PATH, CA_KEY_PATH);
+  authority(ETCD_CA, `hardway ${input.clusterName} etcd CA`, ETCD_CA_CERT_PATH, ETCD_CA_KEY_PATH);
+  authority(FRONT_PROXY_CA, `hardway ${input.clusterName} front-proxy CA`, FRONT_PROXY_CA_CERT_PATH, FRONT_PROXY_CA_KEY_PATH);
 
   for (const m of etcd) {
     const sans = { dnsNames: uniq([m.name, 'localhost']), ipAddresses: uniq([m.address, '127.0.0.1']) };
@@ -116,14 +142,16 @@ export function buildCertificates(input: CertificateInput): PlannedCertificate[]
       commonName: m.name,
       ...sans,
       usages: SERVER_CLIENT,
-      placements: [place(m.name, ETCD_PKI_DIR, 'server', ETCD_CA)],
+      issuer: ETCD_CA,
+      placements: [place(m.name, ETCD_PKI_DIR, 'server', ETCD_CA_ON_MEMBER)],
     });
     leaf({
       id: `etcd-peer-${m.name}`,
       commonName: m.name,
       ...sans,
       usages: SERVER_CLIENT,
-      placements: [place(m.name, ETCD_PKI_DIR, 'peer', ETCD_CA)],
+      issuer: ETCD_CA,
+      placements: [place(m.name, ETCD_PKI_DIR, 'peer', ETCD_CA_ON_MEMBER)],
     });
   }
   leaf({
@@ -132,7 +160,8 @@ export function buildCertificates(input: CertificateInput): PlannedCertificate[]
     dnsNames: [],
     ipAddresses: [],
     usages: CLIENT,
-    placements: etcd.map((m) => place(m.name, ETCD_PKI_DIR, 'healthcheck-client', ETCD_CA)),
+    issuer: ETCD_CA,
+    placements: etcd.map((m) => place(m.name, ETCD_PKI_DIR, 'healthcheck-client', ETCD_CA_ON_MEMBER)),
   });
   leaf({
     id: 'apiserver-etcd-client',
@@ -140,7 +169,8 @@ export function buildCertificates(input: CertificateInput): PlannedCertificate[]
     dnsNames: [],
     ipAddresses: [],
     usages: CLIENT,
-    placements: cps.map((h) => place(h.name, KUBERNETES_PKI_DIR, 'apiserver-etcd-client', K8S_CA)),
+    issuer: ETCD_CA,
+    placements: cps.map((h) => place(h.name, KUBERNETES_PKI_DIR, 'apiserver-etcd-client', ETCD_CA_ON_CONTROL_PLANE)),
   });
 
   const dnsNames = uniq([
@@ -171,7 +201,6 @@ export function buildCertificates(input: CertificateInput): PlannedCertificate[]
   leaf({
     id: 'apiserver-kubelet-client',
     commonName: 'kube-apiserver-kubelet-client',
-    organization: 'system:masters',
     dnsNames: [],
     ipAddresses: [],
     usages: CLIENT,
@@ -196,12 +225,28 @@ export function buildCertificates(input: CertificateInput): PlannedCertificate[]
     placements: cps.map((h) => place(h.name, KUBERNETES_PKI_DIR, 'scheduler', K8S_CA)),
   });
   leaf({
-    id: 'service-accounts',
+    id: SERVICE_ACCOUNT_KEY,
     commonName: 'service-accounts',
     dnsNames: [],
     ipAddresses: [],
     usages: SIGNING_KEY,
-    placements: cps.map((h) => place(h.name, KUBERNETES_PKI_DIR, 'service-accounts', K8S_CA)),
+    keyPairOnly: true,
+    // kubeadm's names: sa.key signs service-account tokens, sa.pub verifies them on every API server.
+    placements: cps.map((h) => ({
+      host: h.name,
+      certPath: `${KUBERNETES_PKI_DIR}/sa.pub`,
+      keyPath: `${KUBERNETES_PKI_DIR}/sa.key`,
+      caPath: K8S_CA,
+    })),
+  });
+  leaf({
+    id: 'front-proxy-client',
+    commonName: 'front-proxy-client',
+    dnsNames: [],
+    ipAddresses: [],
+    usages: CLIENT,
+    issuer: FRONT_PROXY_CA,
+    placements: cps.map((h) => place(h.name, KUBERNETES_PKI_DIR, 'front-proxy-client', FRONT_PROXY_CA_ON_CONTROL_PLANE)),
   });
   for (const n of nodes) {
     leaf({
@@ -227,11 +272,24 @@ export function buildCertificates(input: CertificateInput): PlannedCertificate[]
   leaf({
     id: 'admin',
     commonName: 'admin',
-    organization: 'system:masters',
+    // Bound to cluster-admin by a ClusterRoleBinding, so RBAC can take it away; system:masters bypasses RBAC and a
+    // client certificate cannot be revoked (kubeadm does the same since 1.29).
+    organization: CLUSTER_ADMINS_GROUP,
     dnsNames: [],
     ipAddresses: [],
     usages: CLIENT,
     placements: adminHosts.map((h) => place(h, KUBERNETES_PKI_DIR, 'admin', K8S_CA)),
+  });
+  leaf({
+    id: 'super-admin',
+    commonName: 'super-admin',
+    // Only where it cannot be avoided: the control planes, to create that binding (and repair RBAC) before anyone
+    // else can act. Never on the admin host.
+    organization: 'system:masters',
+    dnsNames: [],
+    ipAddresses: [],
+    usages: CLIENT,
+    placements: cps.map((h) => place(h.name, KUBERNETES_PKI_DIR, 'super-admin', K8S_CA)),
   });
   return certs;
 }
@@ -249,14 +307,19 @@ export function buildFiles(hosts: PlannedHost[], certificates: PlannedCertificat
   };
   for (const c of certificates) {
     for (const p of c.placements) {
-      if (c.id === 'ca') {
-        add({ host: p.host, path: p.certPath, mode: MODE_PUBLIC, source: fileSource.caCert });
-        add({ host: p.host, path: p.keyPath, mode: MODE_SECRET, source: fileSource.caKey });
+      if (c.isCA) {
+        add({ host: p.host, path: p.certPath, mode: MODE_PUBLIC, source: fileSource.authorityCert(c.id) });
+        add({ host: p.host, path: p.keyPath, mode: MODE_SECRET, source: fileSource.authorityKey(c.id) });
+        continue;
+      }
+      if (c.keyPairOnly) {
+        add({ host: p.host, path: p.certPath, mode: MODE_PUBLIC, source: fileSource.publicKey(c.id) });
+        add({ host: p.host, path: p.keyPath, mode: MODE_SECRET, source: fileSource.key(c.id) });
         continue;
       }
       add({ host: p.host, path: p.certPath, mode: MODE_PUBLIC, source: fileSource.cert(c.id) });
       add({ host: p.host, path: p.keyPath, mode: MODE_SECRET, source: fileSource.key(c.id) });
-      add({ host: p.host, path: p.caPath, mode: MODE_PUBLIC, source: fileSource.caCert });
+      add({ host: p.host, path: p.caPath, mode: MODE_PUBLIC, source: fileSource.authorityCert(c.issuer ?? 'ca') });
       const kc = kubeconfigPathFor(c.id);
       if (kc) add({ host: p.host, path: kc, mode: MODE_SECRET, source: fileSource.kubeconfig(c.id) });
     }

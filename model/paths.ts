@@ -11,6 +11,11 @@ export const CNI_BIN_DIR = '/opt/cni/bin';
 export const CA_DIR = '/var/lib/hardway/ca';
 export const CA_CERT_PATH = `${CA_DIR}/ca.crt`;
 export const CA_KEY_PATH = `${CA_DIR}/ca.key`;
+/** The etcd CA (signs only what talks to etcd) and the front-proxy CA (the aggregation layer), beside it. */
+export const ETCD_CA_CERT_PATH = `${CA_DIR}/etcd-ca.crt`;
+export const ETCD_CA_KEY_PATH = `${CA_DIR}/etcd-ca.key`;
+export const FRONT_PROXY_CA_CERT_PATH = `${CA_DIR}/front-proxy-ca.crt`;
+export const FRONT_PROXY_CA_KEY_PATH = `${CA_DIR}/front-proxy-ca.key`;
 
 /** etcd members: server, peer and health-check client certificates, and the CA certificate. */
 export const ETCD_PKI_DIR = '/etc/etcd/pki';
@@ -42,8 +47,12 @@ export const MODE_SECRET = '0600';
 export const fileSource = {
   cert: (certificateId: string) => `cert:${certificateId}`,
   key: (certificateId: string) => `key:${certificateId}`,
+  /** The cluster CA's certificate and key; the other CAs' are "ca-cert:<id>" and "ca-key:<id>". */
   caCert: 'ca-cert',
   caKey: 'ca-key',
+  authorityCert: (caId: string) => (caId === 'ca' ? 'ca-cert' : `ca-cert:${caId}`),
+  authorityKey: (caId: string) => (caId === 'ca' ? 'ca-key' : `ca-key:${caId}`),
+  publicKey: (id: string) => `public-key:${id}`,
   kubeconfig: (certificateId: string) => `kubeconfig:${certificateId}`,
   encryptionConfig: 'encryption-config',
 } as const;

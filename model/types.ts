@@ -129,6 +129,10 @@ export interface PlannedCertificate {
   ipAddresses: string[];
   usages: KeyUsage[];
   isCA: boolean;
+  /** The id of the CA certificate that signs this one (leaves only): "ca", "etcd-ca" or "front-proxy-ca". */
+  issuer?: string;
+  /** A bare key pair, not a certificate (the service-account signing key: certPath holds the public key). */
+  keyPairOnly?: boolean;
   /** Hosts that receive this certificate and key, and where. */
   placements: CertificatePlacement[];
   validityDays: number;
@@ -142,7 +146,9 @@ export interface PlannedFile {
    * What produces the contents (see model/paths.ts fileSource helpers):
    *   "cert:<certificate id>"     PEM certificate
    *   "key:<certificate id>"      PEM private key (mode 0600)
-   *   "ca-cert"                   the CA certificate (0644); "ca-key" only on the CA host (0600)
+   *   "ca-cert"                   the cluster CA certificate (0644); "ca-key" only on the CA host (0600)
+   *   "ca-cert:<id>", "ca-key:<id>"  the same for the etcd CA and the front-proxy CA
+   *   "public-key:<id>"           the public half of a key pair (sa.pub)
    *   "kubeconfig:<certificate id>"  a kubeconfig embedding that client certificate (0600)
    *   "encryption-config"         the API server's secret encryption config (0600)
    */

@@ -175,16 +175,30 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     assert.notEqual(anon.code, 0);
   });
 
-  it('issues certificates that verify against the CA and carry the SANs of the plan', async () => {
+  it('issues certificates that verify against their own CA (and no other) and carry the SANs of the plan', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'hardway-certs-'));
-    const caFile = join(tmp, 'ca.crt');
-    writeFileSync(caFile, await sh(plan.ca.host, `cat ${plan.ca.certPath}`));
+    const caFiles = new Map<string, string>();
+    for (const ca of plan.certificates.filter((c) => c.isCA)) {
+      const file = join(tmp, `${ca.id}.crt`);
+      writeFileSync(file, await sh(plan.ca.host, `cat ${ca.placements[0]!.certPath}`));
+      caFiles.set(ca.id, file);
+    }
+    assert.equal(caFiles.size, 3);
     let checked = 0;
-    for (const cert of plan.certificates.filter((c) => !c.isCA && c.id !== 'service-accounts')) {
+    for (const cert of plan.certificates.filter((c) => !c.isCA && !c.keyPairOnly)) {
       for (const at of cert.placements) {
         const file = join(tmp, `${cert.id}-${at.host}.crt`);
         writeFileSync(file, await sh(at.host, `cat ${at.certPath}`));
-        execFileSync('openssl', ['verify', '-CAfile', caFile, file]);
+        execFileSync('openssl', ['verify', '-CAfile', caFiles.get(cert.issuer!)!, file]);
+        for (const [id, other] of caFiles) {
+          if (id === cert.issuer) continue;
+          assert.throws(
+            () => execFileSync('openssl', ['verify', '-CAfile', other, file], { stdio: 'pipe' }),
+            `${cert.id} verifies with ${id}`,
+          );
+        }
+        // The CA file next to it is its issuer's.
+        assert.equal(await sh(at.host, `cat ${at.caPath}`), readFileSync(caFiles.get(cert.issuer!)!, 'utf8'), `${at.host}:${at.caPath}`);
         const text = execFileSync('openssl', ['x509', '-in', file, '-noout', '-subject', '-ext', 'subjectAltName']).toString();
         assert.match(text, new RegExp(`CN ?= ?${cert.commonName.replaceAll('.', '\\.')}`));
         for (const dns of cert.dnsNames) assert.ok(text.includes(`DNS:${dns}`), `${cert.id} on ${at.host} lacks DNS:${dns}`);
@@ -198,18 +212,52 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('keeps the CA key on the CA host only', async () => {
-    const caKey = await sh(plan.ca.host, `cat ${plan.ca.keyPath}`);
-    assert.match(caKey, /PRIVATE KEY/);
-    assert.equal((await sh(plan.ca.host, `stat -c %a ${plan.ca.keyPath}`)).trim(), '600');
-    const digest = createHash('sha256').update(caKey).digest('hex');
+  it('keeps the CA keys on the CA host only', async () => {
+    const digests: string[] = [];
+    for (const ca of plan.certificates.filter((c) => c.isCA)) {
+      const keyPath = ca.placements[0]!.keyPath;
+      const caKey = await sh(plan.ca.host, `cat ${keyPath}`);
+      assert.match(caKey, /PRIVATE KEY/);
+      assert.equal((await sh(plan.ca.host, `stat -c %a ${keyPath}`)).trim(), '600');
+      digests.push(createHash('sha256').update(caKey).digest('hex'));
+    }
+    assert.equal(new Set(digests).size, 3);
     for (const h of plan.hosts.filter((x) => x.name !== plan.ca.host)) {
       const sums = await sh(
         h.name,
         'find /etc /var/lib /root /opt /usr/local -xdev -type f -size -64k -exec sha256sum {} + 2>/dev/null || true',
       );
-      assert.ok(!sums.includes(digest), `the CA key is on ${h.name}`);
+      for (const d of digests) assert.ok(!sums.includes(d), `a CA key is on ${h.name}`);
     }
+  });
+
+  it('etcd refuses what the cluster CA signs: a node certificate cannot read or write etcd', async () => {
+    const m = plan.etcd.members[0]!;
+    // A worker's kubelet certificate, presented to etcd: the handshake fails (unknown CA).
+    const node = await labExec(dir, 'worker-1', [
+      'curl',
+      '-sS',
+      '-k',
+      '--max-time',
+      '5',
+      '--cert',
+      '/var/lib/kubelet/pki/kubelet.crt',
+      '--key',
+      '/var/lib/kubelet/pki/kubelet.key',
+      '-X',
+      'POST',
+      '-d',
+      '{"key":"L3JlZ2lzdHJ5","range_end":"L3JlZ2lzdHJ6"}',
+      `${m.clientUrl}/v3/kv/range`,
+    ]);
+    assert.notEqual(node.code, 0, `etcd answered a kubelet certificate: ${node.stdout}`);
+    assert.match(node.stderr, /certificate|alert|handshake/i);
+    // The health-check client, signed by the etcd CA, is let in.
+    const hc = await sh(
+      m.name,
+      `curl -sS --max-time 5 --cacert /etc/etcd/pki/ca.crt --cert /etc/etcd/pki/healthcheck-client.crt --key /etc/etcd/pki/healthcheck-client.key ${m.clientUrl}/version`,
+    );
+    assert.match(hc, /etcdserver/);
   });
 
   it('serves the API front end on LB:6443 with a backend per control plane', async () => {

@@ -229,9 +229,9 @@ describe('(c) a CA that does not match the plan', () => {
     const lab = converged.clone();
     const ca = lab.host('ca');
     const caInput = input(plan, 'pki/authority', 'ca');
-    const foreign = await createCA({ ...caInput.ca.certificate, commonName: "someone else's CA" }, { bits: 2048 });
-    ca.write(caInput.ca.certPath, foreign.certPem, 0o644);
-    ca.write(caInput.ca.keyPath, foreign.keyPem, 0o600);
+    const foreign = await createCA({ ...caInput.authorities[0]!.certificate, commonName: "someone else's CA" }, { bits: 2048 });
+    ca.write(caInput.authorities[0]!.certPath, foreign.certPem, 0o644);
+    ca.write(caInput.authorities[0]!.keyPath, foreign.keyPem, 0o600);
     const before = lab.snapshot();
     const f = await failure(run(lab, 'pki/authority', caInput));
     assert.equal(f.type, 'ConfigurationError');
@@ -246,27 +246,29 @@ describe('(c) a CA that does not match the plan', () => {
     const lab = converged.clone();
     const ca = lab.host('ca');
     const caInput = input(plan, 'pki/authority', 'ca');
-    const key = ca.text(caInput.ca.keyPath)!;
-    const old = await createCA(caInput.ca.certificate, { keyPem: key, now: new Date(Date.now() - 3500 * 86_400_000) });
-    ca.write(caInput.ca.certPath, old.certPem, 0o644);
+    const key = ca.text(caInput.authorities[0]!.keyPath)!;
+    const old = await createCA(caInput.authorities[0]!.certificate, { keyPem: key, now: new Date(Date.now() - 3500 * 86_400_000) });
+    ca.write(caInput.authorities[0]!.certPath, old.certPem, 0o644);
     const r = await run(lab, 'pki/authority', caInput);
     assert.equal(r.changed.length, 1);
     assert.match(r.changed[0]!, /^renewed CA hardway hardway CA with the same key, until \d{4}-\d{2}-\d{2}$/);
     assert.match(r.notes.join('\n'), /warning: the CA certificate was to expire in 1[45]\d days/);
-    assert.equal(ca.text(caInput.ca.keyPath), key, 'the key stays');
-    const renewed = ca.text(caInput.ca.certPath)!;
+    assert.equal(ca.text(caInput.authorities[0]!.keyPath), key, 'the key stays');
+    const renewed = ca.text(caInput.authorities[0]!.certPath)!;
     assert.ok(new Date(new X509Certificate(renewed).validTo).getTime() > Date.now() + 3000 * 86_400_000);
     assert.deepEqual((await run(lab, 'pki/authority', caInput)).changed, [], 'renewed once');
     // A host takes the new CA certificate; its leaves, signed by the same key, stay.
-    const certs = await run(lab, 'pki/certificates', input(plan, 'pki/certificates', 'etcd-1'));
-    assert.deepEqual(certs.changed, ['/etc/etcd/pki/ca.crt']);
-    assert.equal(lab.host('etcd-1').text('/etc/etcd/pki/ca.crt'), renewed);
+    const certs = await run(lab, 'pki/certificates', input(plan, 'pki/certificates', 'worker-1'));
+    assert.deepEqual(certs.changed.sort(), ['/var/lib/kube-proxy/pki/ca.crt', '/var/lib/kubelet/pki/ca.crt']);
+    assert.equal(lab.host('worker-1').text('/var/lib/kubelet/pki/ca.crt'), renewed);
+    // etcd's own CA was not renewed: its members see no change.
+    assert.deepEqual((await run(lab, 'pki/certificates', input(plan, 'pki/certificates', 'etcd-1'))).changed, []);
   });
 
   it('a CA certificate without its key is one too', async () => {
     const lab = converged.clone();
     const caInput = input(plan, 'pki/authority', 'ca');
-    lab.host('ca').files.delete(caInput.ca.keyPath);
+    lab.host('ca').files.delete(caInput.authorities[0]!.keyPath);
     const f = await failure(run(lab, 'pki/authority', caInput));
     assert.equal(f.type, 'ConfigurationError');
     assert.equal(f.nonRetryable, true);

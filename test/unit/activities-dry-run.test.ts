@@ -72,17 +72,26 @@ describe('dry run', () => {
       [
         'ca create /var/lib/hardway/ca/ca.key (0600)',
         'ca create /var/lib/hardway/ca/ca.crt (0644)',
-        'cp-1 create /etc/kubernetes/pki/service-accounts.key (0600)',
-        'cp-1 create /etc/kubernetes/pki/service-accounts.crt (0644)',
-        'cp-2 create /etc/kubernetes/pki/service-accounts.key (0600)',
-        'cp-2 create /etc/kubernetes/pki/service-accounts.crt (0644)',
+        'ca create /var/lib/hardway/ca/etcd-ca.key (0600)',
+        'ca create /var/lib/hardway/ca/etcd-ca.crt (0644)',
+        'ca create /var/lib/hardway/ca/front-proxy-ca.key (0600)',
+        'ca create /var/lib/hardway/ca/front-proxy-ca.crt (0644)',
+        'cp-1 create /etc/kubernetes/pki/sa.key (0600)',
+        'cp-1 create /etc/kubernetes/pki/sa.pub (0644)',
+        'cp-2 create /etc/kubernetes/pki/sa.key (0600)',
+        'cp-2 create /etc/kubernetes/pki/sa.pub (0644)',
       ],
     );
     // ...so the certificates cannot be judged yet: they depend on it, they do not fail.
-    for (const h of ['etcd-1', 'cp-1', 'worker-2', 'admin']) {
+    for (const [h, ca] of [
+      ['etcd-1', 'etcd-ca'], // etcd's certificates come from the etcd CA
+      ['cp-1', 'etcd-ca'], // its first certificate is the API server's etcd client
+      ['worker-2', 'ca'],
+      ['admin', 'ca'],
+    ] as const) {
       const certs = step('pki/certificates', h);
       assert.equal(certs.outcome, 'depends', h);
-      assert.equal(certs.reason, 'the step reads ca:/var/lib/hardway/ca/ca.crt, which a change above writes');
+      assert.equal(certs.reason, `the step reads ca:/var/lib/hardway/ca/${ca}.crt, which a change above writes`, h);
       assert.deepEqual(certs.changes, []);
     }
     // etcd: install, data directory, unit... until a read of what would have been written (a changing step whose
@@ -107,15 +116,15 @@ describe('dry run', () => {
 
     assert.ok(
       lines.includes(
-        '  pki/certificates/etcd-1: depends on changes above: the step reads ca:/var/lib/hardway/ca/ca.crt, which a change above writes',
+        '  pki/certificates/etcd-1: depends on changes above: the step reads ca:/var/lib/hardway/ca/etcd-ca.crt, which a change above writes',
       ),
       lines.join('\n'),
     );
-    assert.ok(lines.includes('      cp-1: create /etc/kubernetes/pki/service-accounts.key (0600)'));
+    assert.ok(lines.includes('      cp-1: create /etc/kubernetes/pki/sa.key (0600)'));
     assert.deepEqual(report.byHost['cp-1'], [
       'hosts/hosts-file: update /etc/hosts (0644)',
-      'pki/authority: create /etc/kubernetes/pki/service-accounts.key (0600)',
-      'pki/authority: create /etc/kubernetes/pki/service-accounts.crt (0644)',
+      'pki/authority: create /etc/kubernetes/pki/sa.key (0600)',
+      'pki/authority: create /etc/kubernetes/pki/sa.pub (0644)',
       'runtime/containerd: install runc v1.1.5 (amd64) into /usr/local/sbin from https://github.com/opencontainers/runc/releases/download/v1.1.5',
       'runtime/containerd: install cni-plugins v1.1.1 (amd64) into /opt/cni/bin from https://github.com/containernetworking/plugins/releases/download/v1.1.1',
       'runtime/containerd: install containerd v1.6.20 (amd64) into /usr/local/bin from https://github.com/containerd/containerd/releases/download/v1.6.20',

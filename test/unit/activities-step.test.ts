@@ -95,7 +95,7 @@ describe('retryability is decided by the error class', () => {
     const input: HostCertificatesInput = {
       cluster: 'c',
       target: target('etcd-1', '10.0.0.11'),
-      ca: { target: target('ca', '10.0.0.10'), certPath: '/ca.crt', keyPath: '/ca.key' },
+      ca: { target: target('ca', '10.0.0.10'), authorities: { ca: { certPath: '/ca.crt', keyPath: '/ca.key' } } },
       certificates: [
         {
           id: 'etcd-server-etcd-2',

@@ -61,16 +61,50 @@ for (const [label, make] of [
     const kubeletNodes = spec.hosts.filter((h) => h.roles.includes('controlplane') || h.roles.includes('worker'));
     const lb = spec.hosts.find((h) => h.roles.includes('loadbalancer'))!;
 
-    it('ids are unique; one CA, self-described', () => {
+    it('ids are unique; three CAs on the CA host, each self-described; every leaf names its issuer', () => {
       const ids = p.certificates.map((c) => c.id);
       assert.equal(new Set(ids).size, ids.length);
-      const ca = cert(p, 'ca');
-      assert.equal(ca.isCA, true);
-      assert.ok(ca.usages.includes('keyCertSign'));
-      assert.match(ca.commonName, new RegExp(spec.name));
-      assert.deepEqual(hostsOf(ca), [caHost.name]);
-      assert.equal(p.certificates.filter((c) => c.isCA).length, 1);
+      const cas = p.certificates.filter((c) => c.isCA);
+      assert.deepEqual(
+        cas.map((c) => c.id),
+        ['ca', 'etcd-ca', 'front-proxy-ca'],
+      );
+      for (const ca of cas) {
+        assert.ok(ca.usages.includes('keyCertSign'));
+        assert.match(ca.commonName, new RegExp(spec.name));
+        assert.deepEqual(hostsOf(ca), [caHost.name]);
+        assert.ok(ca.placements[0]!.keyPath.startsWith('/var/lib/hardway/ca/'));
+      }
+      assert.equal(new Set(cas.map((c) => c.commonName)).size, 3, 'distinct subjects');
+      for (const c of p.certificates.filter((x) => !x.isCA)) assert.ok(['ca', 'etcd-ca', 'front-proxy-ca'].includes(c.issuer!), c.id);
       assert.ok(p.certificates.every((c) => c.validityDays > 0));
+    });
+
+    it('etcd trusts only its own CA: nothing else it signs, so no node certificate can reach etcd', () => {
+      const byEtcdCa = p.certificates.filter((c) => c.issuer === 'etcd-ca').map((c) => c.id);
+      assert.deepEqual(
+        byEtcdCa.sort(),
+        [
+          'apiserver-etcd-client',
+          'etcd-healthcheck-client',
+          ...etcd.flatMap((m) => [`etcd-peer-${m.name}`, `etcd-server-${m.name}`]),
+        ].sort(),
+      );
+      for (const c of p.certificates.filter((x) => x.issuer === 'etcd-ca')) {
+        for (const pl of c.placements) assert.match(pl.caPath, /^\/etc\/(etcd\/pki|kubernetes\/pki\/etcd)\/ca\.crt$/, c.id);
+      }
+      assert.equal(cert(p, 'apiserver-etcd-client').placements[0]!.caPath, '/etc/kubernetes/pki/etcd/ca.crt');
+      assert.equal(cert(p, 'front-proxy-client').issuer, 'front-proxy-ca');
+      assert.equal(cert(p, 'front-proxy-client').placements[0]!.caPath, '/etc/kubernetes/pki/front-proxy-ca.crt');
+      const caFiles = p.files.filter((f) => f.source.startsWith('ca-key'));
+      assert.deepEqual(
+        caFiles.map((f) => `${f.host}:${f.path}:${f.source}`),
+        [
+          `${caHost.name}:/var/lib/hardway/ca/ca.key:ca-key`,
+          `${caHost.name}:/var/lib/hardway/ca/etcd-ca.key:ca-key:etcd-ca`,
+          `${caHost.name}:/var/lib/hardway/ca/front-proxy-ca.key:ca-key:front-proxy-ca`,
+        ],
+      );
     });
 
     it('kube-apiserver SANs: configured kubernetes service IP, LB, every control plane, standard names', () => {
@@ -157,10 +191,14 @@ for (const [label, make] of [
 
     it('control-plane client certificates follow the RBAC conventions', () => {
       const expect: [string, string, string | undefined][] = [
-        ['apiserver-kubelet-client', 'kube-apiserver-kubelet-client', 'system:masters'],
+        // Bound to system:kubelet-api-admin by RBAC, not system:masters.
+        ['apiserver-kubelet-client', 'kube-apiserver-kubelet-client', undefined],
         ['kube-controller-manager', 'system:kube-controller-manager', 'system:kube-controller-manager'],
         ['kube-scheduler', 'system:kube-scheduler', 'system:kube-scheduler'],
-        ['service-accounts', 'service-accounts', undefined],
+        ['sa', 'service-accounts', undefined],
+        ['front-proxy-client', 'front-proxy-client', undefined],
+        // system:masters only here, on the control planes: what creates the cluster-admins binding.
+        ['super-admin', 'super-admin', 'system:masters'],
       ];
       for (const [id, cn, o] of expect) {
         const c = cert(p, id);
@@ -180,7 +218,17 @@ for (const [label, make] of [
       );
       const admin = cert(p, 'admin');
       assert.equal(admin.commonName, 'admin');
-      assert.equal(admin.organization, 'system:masters');
+      assert.equal(admin.organization, 'hardway:cluster-admins');
+      // The service-account signing key is a key pair with kubeadm's names, not a certificate.
+      const sa = cert(p, 'sa');
+      assert.equal(sa.keyPairOnly, true);
+      assert.deepEqual(
+        sa.placements.map((x) => [x.certPath, x.keyPath]),
+        cps.map(() => ['/etc/kubernetes/pki/sa.pub', '/etc/kubernetes/pki/sa.key']),
+      );
+      assert.ok(
+        !p.certificates.some((c) => c.organization === 'system:masters' && c.placements.some((x) => !cps.some((h) => h.name === x.host))),
+      );
       const adminHost = spec.hosts.find((h) => h.roles.includes('admin'));
       assert.ok(adminHost);
       assert.deepEqual(hostsOf(admin), [adminHost.name, ...cps.map((h) => h.name)]);
@@ -194,7 +242,7 @@ for (const [label, make] of [
         keys.add(k);
         if (
           f.source.startsWith('key:') ||
-          f.source === 'ca-key' ||
+          f.source.startsWith('ca-key') ||
           f.source.startsWith('kubeconfig:') ||
           f.source === 'encryption-config'
         ) {
@@ -211,7 +259,7 @@ for (const [label, make] of [
         for (const pl of c.placements) {
           assert.ok(keys.has(`${pl.host}:${pl.certPath}`), `${c.id} cert on ${pl.host}`);
           assert.ok(keys.has(`${pl.host}:${pl.keyPath}`), `${c.id} key on ${pl.host}`);
-          assert.ok(keys.has(`${pl.host}:${pl.caPath}`), `${c.id} CA on ${pl.host}`);
+          if (!c.keyPairOnly) assert.ok(keys.has(`${pl.host}:${pl.caPath}`), `${c.id} CA on ${pl.host}`);
         }
       }
       for (const cp of cps) assert.ok(keys.has(`${cp.name}:/etc/kubernetes/encryption-config.yaml`));
