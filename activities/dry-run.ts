@@ -62,6 +62,7 @@ export function dryRunShells(real: HostShells): DryRunShells {
       },
       change: async (cmd: string, opts: ChangeOptions = {}) => {
         record(opts.summary ?? oneLine(cmd));
+        for (const p of opts.writes ?? []) writtenOn(host).add(p);
       },
       readFile: (path: string) => {
         mustNotRead([path], 'the step');

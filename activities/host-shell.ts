@@ -29,6 +29,8 @@ export interface ChangeOptions {
   allowExitCodes?: number[];
   /** One line saying what the command changes ("install etcd v3.6.16"), for dry runs; default: the command. */
   summary?: string;
+  /** Files whose content the command writes: a dry run then treats a later read of them as depending on it. */
+  writes?: string[];
 }
 
 export interface FileOptions {

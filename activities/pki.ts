@@ -1,15 +1,28 @@
 // pki: the CAs on the CA host (cluster, etcd, front-proxy), and every certificate of the catalogue on the hosts the
-// plan names, each signed by its issuer. A CA private key is read from the CA host into this worker's memory for
-// signing and goes nowhere else: not into a Temporal payload, a log line or the worker's disk.
+// plan names, each signed by its issuer. No CA key ever leaves the CA host, not even into this worker's memory:
+// each leaf key is made on the host that uses it, which sends a certificate request; the CA host signs it with
+// openssl and the certificate (public) comes back. Only the service-account key pair, which must be identical on
+// every control plane, travels host to host through the worker's memory.
 import {
+  authorityStateCommand,
   certificateMatchesPlan,
-  createCA,
+  certificatePublicKeyPem,
+  createAuthorityCommand,
+  DEFAULT_CA_KEY_BITS,
+  DEFAULT_KEY_BITS,
   generateServiceAccountKeyPair,
-  issueCertificate,
-  keyMatchesCertificate,
+  keyStateCommand,
+  makeKeyCommand,
+  parseAuthorityState,
+  parseKeyState,
   publicKeyMatchesPrivateKey,
+  randomSerialHex,
+  requestCommand,
+  requestProblem,
+  signCommand,
   type ServiceAccountKeyPair,
 } from '../pki/index.js';
+import { shellQuote as q } from '../remote/exec.js';
 import { X509Certificate } from 'node:crypto';
 import { placementFor } from '../render/placements.js';
 import { ConfigurationError, NotReady } from './errors.js';
@@ -51,6 +64,10 @@ function parseValidFrom(pem: string): Date | undefined {
 export const CA_RENEW_DAYS = 365;
 const DAY_MS = 86_400_000;
 
+/**
+ * One CA on the CA host, made and checked there: its key is generated there, compared with the certificate there
+ * (public-key digests), and never read out.
+ */
 async function ensureCA(
   authority: CertificateAuthorityInput['authorities'][number],
   host: string,
@@ -58,49 +75,60 @@ async function ensureCA(
   ctx: Pick<StepContext, 'changed' | 'notes'>,
 ): Promise<void> {
   const { certificate: planned, certPath, keyPath } = authority;
-  const certPem = await readText(sh, certPath);
-  const keyPem = await readText(sh, keyPath);
-  if (certPem && keyPem) {
+  const state = parseAuthorityState((await sh.exec(authorityStateCommand(certPath, keyPath))).stdout);
+  const certPem = state.certPublicKeyDigest ? await readText(sh, certPath) : undefined;
+  if (certPem && state.key) {
     // Expiry is judged below, against the CA's own (much longer) window: here, as of the moment it became valid.
     const validFrom = parseValidFrom(certPem);
     const check = certificateMatchesPlan(certPem, planned, certPem, { minRemainingDays: 0, ...(validFrom ? { now: validFrom } : {}) });
-    if (check.ok && keyMatchesCertificate(keyPem, certPem)) {
-      const r = await sh.putFile(keyPath, keyPem, { mode: KEY_MODE, ...OWNER });
-      if (r.changed) ctx.changed(`mode of ${keyPath}`);
-      const notAfter = new Date(new X509Certificate(certPem).validTo);
-      const left = Math.floor((notAfter.getTime() - Date.now()) / DAY_MS);
-      if (left < CA_RENEW_DAYS) {
-        // Same key, same subject: the leaves' signatures and key identifiers still point at it.
-        const renewed = await createCA(planned, { keyPem });
-        await sh.putFile(certPath, renewed.certPem, { mode: CERT_MODE, ...OWNER });
-        const until = new X509Certificate(renewed.certPem).validTo;
-        ctx.changed(`renewed CA ${planned.commonName} with the same key, until ${new Date(until).toISOString().slice(0, 10)}`);
-        ctx.notes.push(
-          `warning: the CA certificate ${left < 0 ? 'had expired' : `was to expire in ${left} days`} (${notAfter.toISOString().slice(0, 10)}); ` +
-            'it was re-issued with the same key, and every host gets the new one in pki/certificates',
-        );
-      }
-      return;
+    const keyMatches = state.key.publicKeyDigest === state.certPublicKeyDigest;
+    if (!check.ok || !keyMatches) {
+      // A CA that no longer matches the plan is a decision for the operator: replacing it invalidates every
+      // certificate it signed.
+      throw new ConfigurationError(
+        `the CA at ${host}:${certPath} does not match the plan (${check.reasons.join('; ') || 'key does not match the certificate'}). ` +
+          `Move ${certPath} and ${keyPath} away to let hardway create a new CA (every certificate it signed will be reissued).`,
+      );
     }
-    // A CA that no longer matches the plan is a decision for the operator: replacing it invalidates every
-    // certificate of the cluster.
-    throw new ConfigurationError(
-      `the CA at ${host}:${certPath} does not match the plan (${check.reasons.join('; ') || 'key does not match the certificate'}). ` +
-        `Move ${certPath} and ${keyPath} away to let hardway create a new CA (every certificate will be reissued).`,
-    );
+    if (state.key.mode !== '600') {
+      await sh.change(`chmod 0600 ${q(keyPath)}`);
+      ctx.changed(`mode of ${keyPath}`);
+    }
+    const notAfter = new Date(new X509Certificate(certPem).validTo);
+    const left = Math.floor((notAfter.getTime() - Date.now()) / DAY_MS);
+    if (left < CA_RENEW_DAYS) {
+      // Same key, same subject: the leaves' signatures and key identifiers still point at it.
+      await sh.change(createAuthorityCommand(planned, certPath, keyPath, randomSerialHex()), {
+        summary: `re-issue the CA certificate ${certPath} with its key`,
+        writes: [certPath],
+      });
+      const renewed = await readText(sh, certPath);
+      const until = renewed ? new Date(new X509Certificate(renewed).validTo).toISOString().slice(0, 10) : '?';
+      ctx.changed(`renewed CA ${planned.commonName} with the same key, until ${until}`);
+      ctx.notes.push(
+        `warning: the CA certificate ${left < 0 ? 'had expired' : `was to expire in ${left} days`} (${notAfter.toISOString().slice(0, 10)}); ` +
+          'it was re-issued with the same key, and every host gets the new one in pki/certificates',
+      );
+    }
+    return;
   }
   if (certPem) {
     throw new ConfigurationError(
       `${host} has the CA certificate ${certPath} but not its key ${keyPath}, so nothing can be signed. ` +
-        'Restore the key, or move the certificate away to create a new CA (every certificate will be reissued).',
+        'Restore the key, or move the certificate away to create a new CA (every certificate it signed will be reissued).',
     );
   }
-  // No CA yet, or a key without its certificate (a run killed between the two writes): (re)make the
-  // certificate, keeping the key if there is one.
-  const ca = await createCA(planned, keyPem ? { keyPem } : undefined);
-  // Key first, 0600 from the start (putFile writes through a temp file created with that mode).
-  if (!keyPem) await sh.putFile(keyPath, ca.keyPem, { mode: KEY_MODE, ...OWNER });
-  await sh.putFile(certPath, ca.certPem, { mode: CERT_MODE, ...OWNER });
+  // No CA yet, or a key without its certificate (a run killed between the two): make what is missing, on the host.
+  if (!state.key) {
+    await sh.change(makeKeyCommand(keyPath, DEFAULT_CA_KEY_BITS), {
+      summary: `create ${keyPath} (0600, RSA ${DEFAULT_CA_KEY_BITS})`,
+      writes: [keyPath],
+    });
+  }
+  await sh.change(createAuthorityCommand(planned, certPath, keyPath, randomSerialHex()), {
+    summary: `create ${certPath} (0644)`,
+    writes: [certPath],
+  });
   ctx.changed(`created CA ${planned.commonName}`);
 }
 
@@ -117,7 +145,7 @@ export function hostCertificatesActivity(shells: HostShells) {
           throw new ConfigurationError(`the plan of cluster ${input.cluster} has no CA ${issuer} (issuer of a certificate on ${host})`);
         return at;
       };
-      // Each CA's certificate is read once; its key only when something has to be signed with it.
+      // Each CA's certificate is read once (it is public); its key is never read: the CA host signs.
       const caCerts = new Map<string, string>();
       const caCert = async (issuer: string): Promise<string> => {
         let pem = caCerts.get(issuer);
@@ -128,7 +156,6 @@ export function hostCertificatesActivity(shells: HostShells) {
         }
         return pem;
       };
-      const caKeys = new Map<string, string>();
       const sh = shells.shell(input.target);
       const caPathsDone = new Set<string>();
 
@@ -140,20 +167,45 @@ export function hostCertificatesActivity(shells: HostShells) {
           caPathsDone.add(at.caPath); // several certificates share one CA file: check it once
           if ((await sh.putFile(at.caPath, caCertPem, { mode: CERT_MODE, ...OWNER })).changed) ctx.changed(at.caPath);
         }
-        const [certPem, keyPem] = [await readText(sh, at.certPath), await readText(sh, at.keyPath)];
-        if (certPem && keyPem && certificateMatchesPlan(certPem, cert, caCertPem).ok && keyMatchesCertificate(keyPem, certPem)) {
-          if ((await sh.putFile(at.keyPath, keyPem, { mode: KEY_MODE, ...OWNER })).changed) ctx.changed(`mode of ${at.keyPath}`);
+        const certPem = await readText(sh, at.certPath);
+        let key = parseKeyState((await sh.exec(keyStateCommand(at.keyPath))).stdout);
+        if (
+          certPem &&
+          key &&
+          certificateMatchesPlan(certPem, cert, caCertPem).ok &&
+          certificatePublicKeyPem(certPem) === key.publicKeyPem
+        ) {
+          if (key.mode !== '600') {
+            await sh.change(`chmod 0600 ${q(at.keyPath)}`);
+            ctx.changed(`mode of ${at.keyPath}`);
+          }
           continue;
         }
-        let caKeyPem = caKeys.get(issuer);
-        if (caKeyPem === undefined) {
-          caKeyPem = (await readText(caShell, where(issuer).keyPath)) ?? undefined;
-          if (!caKeyPem) throw new NotReady(`the ${issuer} key is not on ${caHost} yet`);
-          caKeys.set(issuer, caKeyPem);
+        // The key is made on this host and stays here; a renewal keeps it.
+        if (!key) {
+          await sh.change(makeKeyCommand(at.keyPath, DEFAULT_KEY_BITS), {
+            summary: `create ${at.keyPath} (0600, RSA ${DEFAULT_KEY_BITS})`,
+            writes: [at.keyPath],
+          });
+          ctx.changed(at.keyPath);
+          key = parseKeyState((await sh.exec(keyStateCommand(at.keyPath), { reads: [at.keyPath] })).stdout);
+        } else if (key.mode !== '600') {
+          await sh.change(`chmod 0600 ${q(at.keyPath)}`);
+          ctx.changed(`mode of ${at.keyPath}`);
         }
-        const issued = await issueCertificate(cert, { certPem: caCertPem, keyPem: caKeyPem });
-        await sh.putFile(at.keyPath, issued.keyPem, { mode: KEY_MODE, ...OWNER });
-        await sh.putFile(at.certPath, issued.certPem, { mode: CERT_MODE, ...OWNER });
+        const csr = (await sh.exec(requestCommand(at.keyPath, cert), { reads: [at.keyPath] })).stdout;
+        const bad = requestProblem(csr, cert);
+        if (bad) throw new ConfigurationError(`the certificate request ${host} made for ${cert.id} is refused: ${bad}`);
+        // Signed on the CA host, never past the CA's own end.
+        const caEnd = new Date(new X509Certificate(caCertPem).validTo).getTime();
+        const days = Math.min(cert.validityDays, Math.floor((caEnd - Date.now()) / DAY_MS));
+        if (days < 1) throw new NotReady(`the ${issuer} certificate on ${caHost} expires within a day: pki/authority re-issues it first`);
+        const signed = await caShell.exec(signCommand(cert, where(issuer), days, randomSerialHex()), { input: csr, timeoutMs: 60_000 });
+        const issued = signed.stdout.trim() + '\n';
+        if (certificatePublicKeyPem(issued) !== key?.publicKeyPem) {
+          throw new ConfigurationError(`the certificate ${caHost} signed for ${cert.id} on ${host} does not hold ${host}'s key`);
+        }
+        await sh.putFile(at.certPath, issued, { mode: CERT_MODE, ...OWNER });
         ctx.changed(`issued ${cert.id} at ${at.certPath}`);
       }
     });

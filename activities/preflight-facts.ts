@@ -27,6 +27,7 @@ export const PROBED_COMMANDS = [
   'cat',
   'tar',
   'awk',
+  'openssl',
   'systemctl',
   'curl',
   'haproxy',
@@ -119,6 +120,8 @@ export function requiredCommands(roles: readonly Role[]): string[][] {
   const need: string[][] = [['sh'], ['ip'], ['sha256sum'], ['stat'], ['mv'], ['mkdir'], ['chmod'], ['chown'], ['cat'], ['systemctl']];
   // Release archives are unpacked, and their checksums looked up with awk (activities/binaries.ts).
   if (roles.includes('etcd') || runsKubelet(roles)) need.push(['tar'], ['awk']);
+  // Keys are made, requests signed and CAs kept with openssl on the hosts themselves (pki/openssl.ts).
+  if (roles.some((r) => r !== 'loadbalancer')) need.push(['openssl']);
   if (roles.includes('loadbalancer')) need.push(['haproxy', 'apt-get', 'dnf', 'yum']);
   return need;
 }

