@@ -10,7 +10,11 @@ import { ensureService } from './service.js';
 import { runStep } from './step.js';
 import type { EtcdMemberInput, EtcdQuorumInput, StepReport } from './types.js';
 
-/** The certificates and keys the running etcd has loaded: a change means a restart. */
+/**
+ * What the running etcd loaded at start and does not reread: the trusted CA file. A change means a restart. Its own
+ * server and peer certificates and keys are not in it: etcd reads them again on every TLS handshake, so a renewed
+ * certificate needs no restart.
+ */
 async function tlsInputsDigest(sh: HostShell, paths: string[]): Promise<string> {
   const { stdout } = await sh.exec(`sha256sum ${paths.map(q).join(' ')}`, { reads: paths });
   return createHash('sha256').update(stdout).digest('hex');
@@ -35,7 +39,11 @@ export function etcdMemberActivity(shells: HostShells) {
         ctx.changed(`${ETCD_DATA_DIR} (0700)`);
       }
 
-      const tlsFiles = [tls.server.certPath, tls.server.keyPath, tls.peer.certPath, tls.peer.keyPath, tls.server.caPath];
+      const tlsFiles = [...new Set([tls.server.caPath, tls.peer.caPath])];
+      const { client } = input;
+      if (client.host !== member.name) {
+        throw new ConfigurationError(`the etcd health-check client certificate for ${member.name} is placed on ${client.host}`);
+      }
       await ensureService(
         sh,
         {
@@ -44,15 +52,13 @@ export function etcdMemberActivity(shells: HostShells) {
           unit,
           inputsDigest: await tlsInputsDigest(sh, tlsFiles),
           binaries: installed,
+          // Never take a member down unless the others hold the quorum without it.
+          beforeRestart: () => othersHoldQuorum(sh, input),
         },
         ctx,
       );
 
       // The member must answer on its own address, to the health-check client; the quorum is the next step's.
-      const { client } = input;
-      if (client.host !== member.name) {
-        throw new ConfigurationError(`the etcd health-check client certificate for ${member.name} is placed on ${client.host}`);
-      }
       const { code, stdout } = await sh.exec(
         `curl -sS --max-time 5 --cacert ${q(client.caPath)} --cert ${q(client.certPath)} --key ${q(client.keyPath)} ${q(`${member.clientUrl}/version`)}`,
         { allowExitCodes: [0, 7, 28, 35, 52, 56] },
@@ -71,6 +77,27 @@ export interface EndpointHealth {
 
 /** Members that make a quorum: more than half. */
 export const quorumOf = (members: number): number => Math.floor(members / 2) + 1;
+
+/** Refuses (NotReady, retried) a restart of input.member while the other members do not hold a quorum on their own. */
+async function othersHoldQuorum(sh: HostShell, input: EtcdMemberInput): Promise<void> {
+  const others = input.members.filter((m) => m.name !== input.member.name);
+  if (others.length === 0) return; // a single member: nothing to protect
+  const c = input.client;
+  const flags = `--endpoints ${q(others.map((m) => m.clientUrl).join(','))} --cacert ${q(c.caPath)} --cert ${q(c.certPath)} --key ${q(c.keyPath)}`;
+  const health = await sh.exec(`ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} endpoint health -w json`, {
+    allowExitCodes: [0, 1],
+    timeoutMs: 30_000,
+  });
+  const parsed = parseEndpointHealth(health.stdout);
+  const healthy = others.filter((m) => parsed.find((p) => p.endpoint === m.clientUrl)?.health);
+  const need = quorumOf(input.members.length);
+  if (healthy.length < need) {
+    throw new NotReady(
+      `etcd on ${input.member.name} needs a restart, but without it only ${healthy.length} of ${input.members.length} members ` +
+        `would be healthy (${healthy.map((m) => m.name).join(', ') || 'none'}; a quorum is ${need}): waiting for the others`,
+    );
+  }
+}
 
 export function etcdQuorumActivity(shells: HostShells) {
   return (input: EtcdQuorumInput): Promise<StepReport> =>

@@ -22,6 +22,8 @@ export interface ServiceSpec {
    * its connections, e.g. haproxy's watches and exec streams); a changed unit or binary still restarts it.
    */
   reloadOnInputChange?: boolean;
+  /** Called before a running service is restarted (not before a first start): may refuse by throwing. */
+  beforeRestart?: () => Promise<void>;
 }
 
 const stampPath = (name: string) => `/var/lib/hardway/services/${name}.inputs`;
@@ -59,6 +61,7 @@ export async function ensureService(
     ctx.changed(`reloaded ${s.name}`);
   } else if (active !== 'active' || pending.length > 0 || inputsChanged) {
     const verb = active === 'active' ? 'restart' : 'start';
+    if (verb === 'restart') await s.beforeRestart?.();
     await sh.change(`systemctl ${verb} ${q(s.name)}`, { timeoutMs: 120_000 });
     ctx.changed(`${verb === 'restart' ? 'restarted' : 'started'} ${s.name}`);
     restarted = true;

@@ -66,6 +66,8 @@ export interface EtcdMemberInput extends StepInput {
   tls: { server: CertificatePlacement; peer: CertificatePlacement };
   /** The health-check client certificate on the member: what checks that it answers (never its server certificate). */
   client: CertificatePlacement;
+  /** Every member (this one included): a restart waits until the others hold the quorum without it. */
+  members: { name: string; clientUrl: string }[];
 }
 
 export interface EtcdQuorumInput extends StepInput {

@@ -158,6 +158,7 @@ export class ClusterEntity {
       status: this.status,
       session,
       parallelism: this.parallelism,
+      established: this.established,
       activityOptions,
       onPhase: (p) => {
         upsertSearchAttributes([{ key: CLUSTER_PHASE, value: p.name }]);

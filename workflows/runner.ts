@@ -19,6 +19,8 @@ export interface RunContext {
   status: ClusterStatus;
   session: ConvergeSession;
   parallelism: number;
+  /** Hosts a finished converge set up: steps marked `rolling` take them one at a time. */
+  established: readonly string[];
   activityOptions: ActivityOptions;
   /** Called when a phase starts (search attributes, UI details). */
   onPhase(phase: PhaseStatus): void;
@@ -64,7 +66,8 @@ async function runStepEverywhere(phase: Phase, s: AnyStep, ctx: RunContext): Pro
   } catch (err) {
     return [{ step: stepName(s.activity, '*'), host: '*', error: failureMessage(err) }];
   }
-  const limit = s.fanOut === 'all' ? hosts.length : ctx.parallelism;
+  const rolling = s.rolling !== undefined && hosts.some((h) => ctx.established.includes(h)) && patched(s.rolling.since);
+  const limit = rolling ? 1 : s.fanOut === 'all' ? hosts.length : ctx.parallelism;
   const blocked: BlockedStep[] = [];
   let next = 0;
   // Lanes take hosts in order; after a failure no new host starts, the running ones finish.

@@ -322,6 +322,32 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     assert.equal(report.converged, true, JSON.stringify(report.steps.filter((x) => x.outcome !== 'unchanged')));
   });
 
+  it('renews an etcd member certificate without restarting etcd: new handshakes get the new certificate', async () => {
+    const m = plan.etcd.members[1]!;
+    const pid = (await sh(m.name, 'pgrep -x etcd')).trim();
+    const serialOf = (pem: string) => execFileSync('openssl', ['x509', '-noout', '-serial'], { input: pem }).toString().trim();
+    await sh(m.name, 'rm /etc/etcd/pki/server.crt'); // as if expired: pki/certificates issues it again
+    const ownPool = new SshPool();
+    try {
+      const acts = createActivities(sshShells(ownPool));
+      const issued = await acts['pki/certificates'](stepOf('pki/certificates').input(plan, m.name));
+      assert.deepEqual(issued.changed, [`issued etcd-server-${m.name} at /etc/etcd/pki/server.crt`]);
+      const member = await acts['etcd/member'](stepOf('etcd/member').input(plan, m.name));
+      assert.deepEqual(member.changed, []);
+    } finally {
+      await ownPool.close();
+    }
+    assert.equal((await sh(m.name, 'pgrep -x etcd')).trim(), pid, 'etcd was not restarted');
+    const onDisk = serialOf(await sh(m.name, 'cat /etc/etcd/pki/server.crt'));
+    const served = execFileSync('sh', [
+      '-c',
+      `openssl s_client -connect ${m.address}:2379 </dev/null 2>/dev/null | openssl x509 -noout -serial`,
+    ])
+      .toString()
+      .trim();
+    assert.equal(served, onDisk, 'the running etcd serves the renewed certificate');
+  });
+
   it('judges the etcd quorum from another member when the first one is unreachable and down', async () => {
     const quorum = async () => {
       const ownPool = new SshPool();

@@ -144,14 +144,32 @@ describe('(b) a changed input rewrites what it renders and restarts exactly once
     assert.equal(h.service('etcd').restarts, before.restarts + 1);
   });
 
-  it('etcd: a renewed certificate restarts etcd once, without touching the unit', async () => {
+  it('etcd: a renewed certificate needs no restart (etcd reads it again on every handshake)', async () => {
     const lab = converged.clone();
     const h = lab.host('etcd-2');
     h.files.delete('/etc/etcd/pki/peer.crt'); // as if expired: pki/certificates issues it again
     const issued = await run(lab, 'pki/certificates', input(plan, 'pki/certificates', 'etcd-2'));
     assert.deepEqual(issued.changed, ['issued etcd-peer-etcd-2 at /etc/etcd/pki/peer.crt']);
     const report = await run(lab, 'etcd/member', input(plan, 'etcd/member', 'etcd-2'));
-    assert.deepEqual(report.changed, ['restarted etcd']);
+    assert.deepEqual(report.changed, []);
+    assert.equal(h.service('etcd').restarts, 0);
+  });
+
+  it('etcd: a new trusted CA restarts a member once, and only while the others hold the quorum without it', async () => {
+    const lab = converged.clone();
+    const h = lab.host('etcd-2');
+    h.write('/etc/etcd/pki/ca.crt', `${h.text('/etc/etcd/pki/ca.crt')}\n`, 0o644); // what etcd loaded at start changed
+    lab.host('etcd-1').etcdAnswers = false;
+    const f = await failure(run(lab, 'etcd/member', input(plan, 'etcd/member', 'etcd-2')));
+    assert.equal(f.type, 'NotReady');
+    assert.match(
+      f.message,
+      /etcd on etcd-2 needs a restart, but without it only 1 of 3 members would be healthy \(etcd-3; a quorum is 2\)/,
+    );
+    assert.equal(h.service('etcd').restarts, 0, 'not restarted while that would lose the quorum');
+    lab.host('etcd-1').etcdAnswers = true;
+    const r = await run(lab, 'etcd/member', input(plan, 'etcd/member', 'etcd-2'));
+    assert.deepEqual(r.changed, ['restarted etcd']);
     assert.equal(h.service('etcd').restarts, 1);
     assert.deepEqual((await run(lab, 'etcd/member', input(plan, 'etcd/member', 'etcd-2'))).changed, []);
   });

@@ -107,6 +107,28 @@ describe('cluster workflow', () => {
     }
   });
 
+  it('etcd members of a running cluster change one at a time; a new cluster starts them together', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('rolling');
+    const overlap = (rs: CallRecord[]) => rs.some((a) => rs.some((b) => a !== b && a.start < b.end! && b.start < a.end!));
+    await withWorker(env, { delayMs: 100 }, calls, async () => {
+      await follow(await applySpec(env.client, spec), () => {});
+      const firstRun = callsOf(calls, 'etcd/member');
+      assert.equal(firstRun.length, 3);
+      assert.ok(overlap(firstRun), 'a new quorum needs its members started together');
+      const before = calls.length;
+      // A new etcd release changes every member: on a running cluster they roll.
+      const { result } = await follow(await applySpec(env.client, { ...spec, versions: { ...spec.versions, etcd: 'v3.6.17' } }), () => {});
+      assert.equal(result.outcome, 'converged');
+      const second = callsOf(calls.slice(before), 'etcd/member');
+      assert.deepEqual(
+        second.map((c) => c.host),
+        ['etcd-1', 'etcd-2', 'etcd-3'],
+      );
+      assert.equal(overlap(second), false, 'members of a running cluster restart one at a time');
+    });
+  });
+
   it('finds the cluster by its search attributes', async () => {
     const desc = await env.client.workflow.getHandle(workflowIdFor('order')).describe();
     assert.equal(desc.typedSearchAttributes.get(CLUSTER_NAME), 'order');

@@ -15,8 +15,10 @@ export const etcd: Phase = {
     step({
       activity: 'etcd/member',
       hosts: members,
-      // Members of a new cluster wait for each other to form a quorum: start them all at once.
+      // Members of a new cluster wait for each other to form a quorum: start them all at once. Members of a running
+      // cluster change one at a time, and each restart waits for the others to hold the quorum.
       fanOut: 'all',
+      rolling: { since: 'etcd-rolling' },
       input: (plan, host) => {
         const m = plan.etcd.members.find((x) => x.name === host);
         if (!m) throw new PlanError(`${host} is not an etcd member of cluster ${plan.name}`);
@@ -28,6 +30,7 @@ export const etcd: Phase = {
           binaries: { ...plan.binaries },
           tls: { server: placementOn(plan, `etcd-server-${host}`, host), peer: placementOn(plan, `etcd-peer-${host}`, host) },
           client: placementOn(plan, ETCD_HEALTHCHECK_CLIENT, host),
+          members: plan.etcd.members.map((x) => ({ name: x.name, clientUrl: x.clientUrl })),
         };
       },
     }),

@@ -12,6 +12,12 @@ export interface Step<K extends ActivityName = ActivityName> {
   input(plan: ClusterPlan, host: string): ActivityInput<K>;
   /** "bounded" (default): at most the workflow's parallelism at once; "all": every host at once. */
   fanOut?: 'bounded' | 'all';
+  /**
+   * Once any of its hosts is established (a converge finished with it), the step runs on one host at a time, in order,
+   * whatever `fanOut` says: etcd members restart one by one, each gated on the quorum. `since` is the patch id it
+   * runs behind (converges recorded before it fanned out).
+   */
+  rolling?: { since: string };
 }
 
 /** Erases a step's activity type for the phase's list, keeping the input builder checked against it. */
