@@ -12,6 +12,8 @@ import {
   DEFAULT_KEY_BITS,
   generateServiceAccountKeyPair,
   keyStateCommand,
+  keyStatesCommand,
+  parseKeyStates,
   makeKeyCommand,
   parseAuthorityState,
   parseKeyState,
@@ -158,6 +160,11 @@ export function hostCertificatesActivity(shells: HostShells) {
       };
       const sh = shells.shell(input.target);
       const caPathsDone = new Set<string>();
+      // Every key's mode and public key in one round trip (a no-op run then costs one command here, not one per key).
+      const keyPaths = placed
+        .filter(({ cert }) => !cert.isCA && !cert.keyPairOnly && cert.id !== 'service-accounts')
+        .map(({ at }) => at.keyPath);
+      const keys = keyPaths.length ? parseKeyStates((await sh.exec(keyStatesCommand(keyPaths))).stdout) : new Map();
 
       for (const { cert, at } of placed) {
         if (cert.isCA || cert.keyPairOnly || cert.id === 'service-accounts') continue; // the authority step's
@@ -168,7 +175,7 @@ export function hostCertificatesActivity(shells: HostShells) {
           if ((await sh.putFile(at.caPath, caCertPem, { mode: CERT_MODE, ...OWNER })).changed) ctx.changed(at.caPath);
         }
         const certPem = await readText(sh, at.certPath);
-        let key = parseKeyState((await sh.exec(keyStateCommand(at.keyPath))).stdout);
+        let key = keys.get(at.keyPath);
         if (
           certPem &&
           key &&

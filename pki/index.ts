@@ -26,6 +26,8 @@ export {
   certificatePublicKeyPem,
   createAuthorityCommand,
   keyStateCommand,
+  keyStatesCommand,
+  parseKeyStates,
   makeKeyCommand,
   parseAuthorityState,
   parseKeyState,

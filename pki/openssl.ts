@@ -28,6 +28,22 @@ export function keyStateCommand(keyPath: string): string {
   return `if [ -f ${q(keyPath)} ]; then stat -c %a ${q(keyPath)}; openssl pkey -in ${q(keyPath)} -pubout; fi`;
 }
 
+/** keyStateCommand for several keys in one round trip; parseKeyStates reads its output. A read. */
+export function keyStatesCommand(keyPaths: readonly string[]): string {
+  return keyPaths.map((k) => `echo ${q(`@@key ${k}`)}; ${keyStateCommand(k)}`).join('; ');
+}
+
+export function parseKeyStates(out: string): Map<string, KeyState> {
+  const states = new Map<string, KeyState>();
+  for (const part of out.split('@@key ').slice(1)) {
+    const nl = part.indexOf('\n');
+    const path = (nl < 0 ? part : part.slice(0, nl)).trim();
+    const st = nl < 0 ? undefined : parseKeyState(part.slice(nl + 1));
+    if (st) states.set(path, st);
+  }
+  return states;
+}
+
 export interface KeyState {
   mode: string;
   publicKeyPem: string;

@@ -356,6 +356,19 @@ export class MemoryHost implements HostShell {
       },
     },
     {
+      pattern: /^echo '@@key [^']*'; if \[ -f [\s\S]*; fi$/,
+      mutates: false,
+      run: (m) => {
+        let out = '';
+        for (const part of m[0].split(/; (?=echo '@@key )/)) {
+          const path = /^echo '@@key ([^']*)'/.exec(part)![1]!;
+          const f = this.files.get(path);
+          out += `@@key ${path}\n${f ? `${f.mode.toString(8)}\n${spkiPem(f.content.toString())}` : ''}`;
+        }
+        return ok(out);
+      },
+    },
+    {
       pattern: /^if \[ -f (\S+) \]; then stat -c %a \S+; openssl pkey -in \S+ -pubout; fi$/,
       mutates: false,
       run: (m) => {

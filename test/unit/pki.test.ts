@@ -27,9 +27,11 @@ import {
   createAuthorityCommand,
   extensionsSection,
   keyStateCommand,
+  keyStatesCommand,
   makeKeyCommand,
   parseAuthorityState,
   parseKeyState,
+  parseKeyStates,
   requestCommand,
   requestProblem,
   signCommand,
@@ -286,6 +288,10 @@ describe('signing on the hosts with openssl (pki/openssl.ts, run here with the r
     sh(makeKeyCommand(leafKey, 2048));
     const state = parseKeyState(sh(keyStateCommand(leafKey)))!;
     assert.equal(state.mode, '600');
+    // Several keys in one round trip: the one that is there, and none for the one that is not.
+    const states = parseKeyStates(sh(keyStatesCommand([leafKey, join(dir, 'osl', 'none.key'), ca.keyPath])));
+    assert.deepEqual([...states.keys()], [leafKey, ca.keyPath]);
+    assert.deepEqual(states.get(leafKey), state);
     const csr = sh(requestCommand(leafKey, nodePlan));
     assert.equal(requestProblem(csr, nodePlan), undefined);
     assert.match(requestProblem(csr, { ...nodePlan, organization: 'system:masters' })!, /asks for O "system:nodes"/);

@@ -127,6 +127,11 @@ describe('cluster workflow', () => {
       );
       assert.equal(overlap(second), false, 'members of a running cluster restart one at a time');
     });
+    // Record the history (a bring-up, then a rolling converge) as a replay fixture when asked to (see replay.test.ts).
+    if (process.env.HARDWAY_RECORD_ROLLING_HISTORY) {
+      const history = await env.client.workflow.getHandle(workflowIdFor(spec.name)).fetchHistory();
+      writeFileSync(process.env.HARDWAY_RECORD_ROLLING_HISTORY, temporal.api.history.v1.History.encode(history).finish());
+    }
   });
 
   it('finds the cluster by its search attributes', async () => {

@@ -6,6 +6,9 @@
 //   history-0.1-bringup.pb  hardway 0.1: one bring-up per run (replayed by workflows/legacy/bringup-v0.ts)
 //   history-0.2-entity.pb   hardway 0.2: the entity workflow (apply update, converge, wait)
 //   history-0.3-runtime.pb  hardway 0.3: the same, with the runtime phase (patch phase-runtime)
+//   history-0.4-rolling.pb  hardway 0.4: a bring-up, then a second converge that rolls the etcd members one at a
+//                           time (patch etcd-rolling); recorded with HARDWAY_RECORD_ROLLING_HISTORY=<file> and
+//                           --test-name-pattern='one at a time'
 //
 // When a release changes the workflow's shape ON PURPOSE (behind `patched()`), keep the old fixtures and record
 // the new shape next to them:
@@ -25,6 +28,7 @@ const fixtures = [
   { file: 'history-0.1-bringup.pb', workflowId: 'cluster-order' },
   { file: 'history-0.2-entity.pb', workflowId: 'cluster-order' },
   { file: 'history-0.3-runtime.pb', workflowId: 'cluster-order' },
+  { file: 'history-0.4-rolling.pb', workflowId: 'cluster-rolling' },
 ];
 
 describe('replay of recorded histories', () => {
