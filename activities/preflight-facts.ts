@@ -46,6 +46,8 @@ export const PROBE_SCRIPT = [
   `echo "@@commands"; for c in ${PROBED_COMMANDS.join(' ')}; do command -v "$c" >/dev/null 2>&1 && echo "$c"; done`,
   'echo "@@cgroup"; cat /proc/self/cgroup',
   'echo "@@capeff"; grep CapEff /proc/self/status',
+  'echo "@@swap"; tail -n +2 /proc/swaps | wc -l',
+  'echo "@@modules"; grep -qw overlay /proc/filesystems && echo overlay; [ -d /proc/sys/net/bridge ] && echo br_netfilter',
   `echo "@@sysctl"; for k in ${WATCHED_SYSCTLS.join(' ')}; do f=/proc/sys/$(echo "$k" | tr . /); ` +
     'if [ -e "$f" ]; then echo "$k $(stat -c %a "$f")"; else echo "$k missing"; fi; done',
   'true',
@@ -54,6 +56,7 @@ export const PROBE_SCRIPT = [
 /** One round trip: what a node's container runtime and kubelet are configured from (render/containerd.ts). */
 export const NODE_PROBE_SCRIPT = [
   'echo "@@cgroup"; cat /proc/self/cgroup',
+  'echo "@@swap"; tail -n +2 /proc/swaps | wc -l',
   'echo "@@capeff"; grep CapEff /proc/self/status',
   'echo "@@init"; if [ -d /run/systemd/system ]; then echo systemd; else echo other; fi',
   'true',
@@ -65,6 +68,7 @@ export function parseNodeFacts(out: string): NodeFacts {
   return {
     cgroup: parseCgroups(s.cgroup ?? []),
     systemd: s.init?.[0] === 'systemd',
+    swap: Number(s.swap?.[0] ?? 0) > 0,
     // Unknown counts as missing: restricting OOM scores is harmless where it was not needed.
     sysResource: caps.known && caps.sysResource,
   };
@@ -196,6 +200,8 @@ export function evaluateProbe(host: ProbedHost, out: string): PreflightFindings 
     defaultNicIsNotInfra: !!route && !!infra && route.dev !== infra.name,
     cgroup: parseCgroups(s.cgroup ?? []),
     capabilities: parseCapabilities(s.capeff ?? []),
+    swapDevices: Number(s.swap?.[0] ?? 0),
+    modules: { overlay: (s.modules ?? []).includes('overlay'), brNetfilter: (s.modules ?? []).includes('br_netfilter') },
     ...parseSysctls(s.sysctl ?? []),
   };
 
@@ -237,6 +243,11 @@ function nodeLimitNotes(f: HostFacts): string[] {
   if (f.cgroup.version === 1) {
     notes.push(`cgroup v1${f.cgroup.hybrid ? ' (with a unified hierarchy beside it)' : ''}: a kubelet 1.35+ needs failCgroupV1: false`);
   }
+  if (f.swapDevices > 0) {
+    notes.push(`swap is on (${f.swapDevices} device(s)): the kubelet runs with failSwapOn: false and gives pods no swap (NoSwap)`);
+  }
+  const missing = [...(f.modules.overlay ? [] : ['overlay']), ...(f.modules.brNetfilter ? [] : ['br_netfilter'])];
+  if (missing.length) notes.push(`kernel modules not loaded yet: ${missing.join(', ')} (the runtime phase loads them)`);
   if (f.capabilities.known && !f.capabilities.sysResource) {
     notes.push('no CAP_SYS_RESOURCE: OOM scores cannot be lowered (containerd needs restrict_oom_score_adj)');
   }

@@ -16,6 +16,7 @@ import {
 } from '../render/containerd.js';
 import { shellQuote as q } from '../remote/exec.js';
 import { installRelease } from './binaries.js';
+import { ensureKernelPrerequisites } from './kernel.js';
 import { CHECKSUM_AWK, CONTAINERD_BIN_DIR, cniPluginsRelease, containerdRelease, runcRelease } from './releases.js';
 import { ConfigurationError, NotReady } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
@@ -35,6 +36,7 @@ export function containerRuntimeActivity(shells: HostShells) {
       const config = renderContainerdConfig({ host: input.target.name, version: v.containerd, sandboxImage: input.sandboxImage }, facts);
       const unit = renderContainerdUnit({ version: v.containerd }, facts);
 
+      await ensureKernelPrerequisites(sh, ctx);
       await installRelease(input.binaries, sh, runcRelease(v.runc), ctx);
       await installRelease(input.binaries, sh, cniPluginsRelease(v.cniPlugins), ctx);
       const binaries = await installRelease(input.binaries, sh, containerdRelease(v.containerd), ctx);

@@ -129,6 +129,10 @@ export interface HostFacts {
   cgroup: { version: 1 | 2; hybrid: boolean };
   /** Effective capabilities that change how nodes are configured (known: CapEff was readable). */
   capabilities: { sysResource: boolean; known: boolean };
+  /** Active swap devices (the kubelet is configured around them). */
+  swapDevices: number;
+  /** Kernel support a node needs: the overlay filesystem and bridge netfilter. */
+  modules: { overlay: boolean; brNetfilter: boolean };
   /** Kernel settings of WATCHED_SYSCTLS that cannot be written here, and those the kernel does not have. */
   readOnlySysctls: string[];
   missingSysctls: string[];

@@ -16,6 +16,8 @@ export interface NodeFacts {
   systemd: boolean;
   /** CAP_SYS_RESOURCE is effective: OOM scores below 0 can be set. */
   sysResource: boolean;
+  /** Swap is on: the kubelet must be told to run anyway (and to give pods none). */
+  swap: boolean;
 }
 
 /** The cgroup driver the kubelet and runc must agree on: systemd where systemd runs, else cgroupfs. */

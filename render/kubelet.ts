@@ -47,6 +47,8 @@ export function renderKubeletConfig(input: KubeletConfigInput, facts: NodeFacts)
     `  - ${JSON.stringify(input.clusterDns)}`,
     'resolvConf: /etc/resolv.conf',
     'readOnlyPort: 0',
+    // Swap on the host: run anyway, and give pods none of it (the kubelet refuses to start otherwise).
+    ...(facts.swap ? ['failSwapOn: false', 'memorySwap:', '  swapBehavior: NoSwap'] : []),
     'protectKernelDefaults: false',
     'serializeImagePulls: false',
     '',

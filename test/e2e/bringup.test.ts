@@ -290,6 +290,9 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
         new RegExp(`Server:[\\s\\S]*Version:\\s+${plan.versions.containerd.slice(1)}`),
       );
       assert.match(await sh(n.name, '/usr/local/bin/ctr plugins ls'), /^io\.containerd\.grpc\.v1\s+cri\s+\S+\s+ok\s*$/m);
+      // The node's kernel prerequisites: forwarding on, and written down for the next boot.
+      assert.equal((await sh(n.name, 'cat /proc/sys/net/ipv4/ip_forward')).trim(), '1');
+      assert.match(await sh(n.name, 'cat /etc/sysctl.d/99-hardway-kubernetes.conf'), /^net\.ipv4\.ip_forward = 1$/m);
       const images = (await sh(n.name, '/usr/local/bin/ctr -n k8s.io images ls -q')).split('\n');
       for (const r of refs) assert.ok(images.includes(r), `${n.name} lacks ${r}: ${images.join(' ')}`);
     }

@@ -16,6 +16,7 @@ import {
   type HostShells,
 } from '../../activities/host-shell.js';
 import { NODE_PROBE_SCRIPT, PROBED_COMMANDS, PROBE_SCRIPT } from '../../activities/preflight-facts.js';
+import { KERNEL_STATE_SCRIPT } from '../../activities/kernel.js';
 import type { HostTarget } from '../../activities/types.js';
 import { CommandFailed, ConnectionFailed } from '../../remote/errors.js';
 import type { ExecResult } from '../../remote/exec.js';
@@ -139,6 +140,16 @@ export class MemoryHost implements HostShell {
   node = { cgroupV1: false, systemd: true, sysResource: true };
   /** Image references in containerd's k8s.io namespace. */
   readonly images = new Set<string>();
+  /** Swap devices, kernel modules, and the node's kernel settings (value, writable here?). */
+  kernel = {
+    swapDevices: 0,
+    modules: { overlay: true, br_netfilter: true } as Record<string, boolean>,
+    sysctls: {
+      'net.ipv4.ip_forward': { value: '0', writable: true },
+      'net.bridge.bridge-nf-call-iptables': { value: '1', writable: true },
+      'net.bridge.bridge-nf-call-ip6tables': { value: '1', writable: true },
+    } as Record<string, { value: string; writable: boolean }>,
+  };
   private readonly extra: Handler[] = [];
 
   constructor(o: MemoryHostOptions) {
@@ -199,6 +210,7 @@ export class MemoryHost implements HostShell {
     c.haproxyAccepts = this.haproxyAccepts;
     c.etcdAnswers = this.etcdAnswers;
     c.node = { ...this.node };
+    c.kernel = structuredClone(this.kernel);
     for (const i of this.images) c.images.add(i);
     c.extra.push(...this.extra);
     return c;
@@ -429,9 +441,46 @@ export class MemoryHost implements HostShell {
             `CapEff:\t${this.node.sysResource ? '000001ffffffffff' : '000001fffeffffff'}`,
             '@@init',
             this.node.systemd ? 'systemd' : 'other',
+            '@@swap',
+            String(this.kernel.swapDevices),
             '',
           ].join('\n'),
         ),
+    },
+    {
+      pattern: KERNEL_STATE_SCRIPT,
+      mutates: false,
+      run: () => {
+        const k = this.kernel;
+        const lines = [`@@overlay ${k.modules['overlay'] ? 1 : 0}`, `@@br_netfilter ${k.modules['br_netfilter'] ? 1 : 0}`];
+        for (const [key, s] of Object.entries(k.sysctls)) {
+          const bridge = key.startsWith('net.bridge.');
+          lines.push(
+            bridge && !k.modules['br_netfilter'] ? `@@sysctl ${key} - missing` : `@@sysctl ${key} ${s.value} ${s.writable ? 'rw' : 'ro'}`,
+          );
+        }
+        return ok(`${lines.join('\n')}\n`);
+      },
+    },
+    {
+      pattern: /^modprobe \S+(?: && modprobe \S+)*$/,
+      mutates: true,
+      run: (m) => {
+        for (const x of m[0].matchAll(/modprobe (\S+)/g)) this.kernel.modules[x[1]!] = true;
+        return ok();
+      },
+    },
+    {
+      pattern: /^sysctl -q -w (\S+)$/,
+      mutates: true,
+      run: (m) => {
+        const [key, value] = words(m[1]!)[0]!.split('=') as [string, string];
+        const s = this.kernel.sysctls[key];
+        if (!s) return fail(255, `sysctl: cannot stat /proc/sys/${key.replaceAll('.', '/')}: No such file or directory`);
+        if (!s.writable) return fail(255, `sysctl: permission denied on key "${key}"`);
+        s.value = value;
+        return ok();
+      },
     },
     {
       pattern: /^test -d (\S+)(?: && test -d (\S+))*$/,
@@ -752,6 +801,12 @@ export class MemoryHost implements HostShell {
       ...(this.defaultRoute ? [`default via ${this.defaultRoute.via} dev ${this.defaultRoute.dev}`] : []),
       '@@commands',
       ...[...this.commands],
+      '@@swap',
+      String(this.kernel.swapDevices),
+      '@@modules',
+      ...Object.entries(this.kernel.modules)
+        .filter(([, on]) => on)
+        .map(([m]) => m),
       '',
     ].join('\n');
   }

@@ -67,8 +67,8 @@ async function run<K extends 'runtime/containerd' | 'runtime/images'>(
   return env.run(fn, input);
 }
 
-const LAB_FACTS: NodeFacts = { cgroup: { version: 1, hybrid: true }, systemd: false, sysResource: false };
-const HOST_FACTS: NodeFacts = { cgroup: { version: 2, hybrid: false }, systemd: true, sysResource: true };
+const LAB_FACTS: NodeFacts = { cgroup: { version: 1, hybrid: true }, systemd: false, sysResource: false, swap: false };
+const HOST_FACTS: NodeFacts = { cgroup: { version: 2, hybrid: false }, systemd: true, sysResource: true, swap: false };
 
 describe('node facts and the configuration rendered from them', () => {
   it('reads cgroup v1, no systemd and no CAP_SYS_RESOURCE as such (a lab host, a rootless container)', () => {
@@ -238,6 +238,36 @@ describe('runtime/containerd', () => {
     assert.ok(r.changed.includes('restarted containerd'));
     assert.equal(host.service('containerd').restarts, 1);
     assert.ok(r.notes.some((n) => n.startsWith('containerd 1.7.28')));
+  });
+});
+
+describe('kernel prerequisites (before containerd)', () => {
+  it('loads missing modules, sets what is writable, says what is not, writes both for boot; a second run does nothing', async () => {
+    const { lab, host } = freshLab();
+    host.kernel.modules['br_netfilter'] = false;
+    host.kernel.sysctls['net.bridge.bridge-nf-call-ip6tables'] = { value: '0', writable: false };
+    const r = await run(lab, 'runtime/containerd', runtimeInput());
+    assert.ok(r.changed.includes('loaded br_netfilter'), r.changed.join('\n'));
+    assert.ok(r.changed.includes('net.ipv4.ip_forward = 1'));
+    assert.equal(host.kernel.sysctls['net.ipv4.ip_forward']!.value, '1');
+    assert.match(host.text('/etc/modules-load.d/hardway-kubernetes.conf')!, /^overlay\nbr_netfilter$/m);
+    assert.match(host.text('/etc/sysctl.d/99-hardway-kubernetes.conf')!, /^net\.bridge\.bridge-nf-call-iptables = 1$/m);
+    // Never reported as applied when it is not.
+    assert.ok(!r.changed.some((c) => c.startsWith('net.bridge.bridge-nf-call-ip6tables')));
+    assert.match(
+      r.notes.join('\n'),
+      /cannot be set on this host \(read-only here\), left as they are: net\.bridge\.bridge-nf-call-ip6tables = 0/,
+    );
+    const again = await run(lab, 'runtime/containerd', runtimeInput());
+    assert.deepEqual(again.changed, []);
+  });
+
+  it('swap on the host: the kubelet is told to run anyway and give pods none', () => {
+    const facts = parseNodeFacts('@@cgroup\n0::/\n@@swap\n1\n@@capeff\nCapEff:\t000001ffffffffff\n@@init\nsystemd\n');
+    assert.equal(facts.swap, true);
+    const cfg = renderKubeletConfig({ host: 'w', podCidr: '10.244.7.0/24', clusterDns: '10.32.0.10' }, facts);
+    assert.match(cfg, /^failSwapOn: false\nmemorySwap:\n {2}swapBehavior: NoSwap$/m);
+    assert.doesNotMatch(renderKubeletConfig({ host: 'w', podCidr: '10.244.7.0/24', clusterDns: '10.32.0.10' }, LAB_FACTS), /failSwapOn/);
   });
 });
 

@@ -34,6 +34,11 @@ const probe = (o: { memKiB?: number; addr?: string; route?: string; commands?: s
     '@@commands',
     // A host with every command preflight looks for, but no package manager (curl, haproxy: yes).
     ...(o.commands ?? PROBED_COMMANDS.filter((c) => !['apt-get', 'dnf', 'yum'].includes(c))),
+    '@@swap',
+    '0',
+    '@@modules',
+    'overlay',
+    'br_netfilter',
   ].join('\n');
 
 describe('preflight facts', () => {
