@@ -23,11 +23,14 @@ export function releaseBase(src: BinariesInput, release: Release): string {
   return release.officialBase;
 }
 
+/** The directories a release's files go into, each once. */
+const installDirs = (installs: readonly { to: string }[]): string[] => [...new Set(installs.map((i) => i.to.replace(/\/[^/]+$/, '')))];
+
 /** The shell script that downloads, verifies, unpacks and installs a release (official or mirror). */
 export function installScript(release: Release, base: string, arch: string): string {
   const tmp = `/var/tmp/hardway-${release.component}-${release.version}`;
   const installs = release.installs(arch);
-  const dirs = [...new Set(installs.map((i) => i.to.replace(/\/[^/]+$/, '')))];
+  const dirs = installDirs(installs);
   const lines = ['set -eu', `mkdir -p ${q(tmp)} && cd ${q(tmp)}`];
   for (const d of release.downloads(arch)) {
     const file = d.path.split('/').pop()!;
@@ -100,7 +103,7 @@ export async function installRelease(
   ctx.progress(`downloading ${release.component} ${release.version}`);
   await sh.change(installScript(release, base, arch), {
     timeoutMs: 10 * 60_000,
-    summary: `install ${release.component} ${release.version} (${arch}) into ${[...new Set(installs.map((i) => i.to.replace(/\/[^/]+$/, '')))].join(', ')} from ${base}`,
+    summary: `install ${release.component} ${release.version} (${arch}) into ${installDirs(installs).join(', ')} from ${base}`,
   });
   report(installs.map((i) => i.to));
   return installs.map((i) => i.to);

@@ -8,6 +8,7 @@ import { ConnectionFailed } from '../model/errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
 import { ensureService } from './service.js';
 import { runStep } from './step.js';
+import type { CertificatePlacement } from '../model/types.js';
 import type { EtcdMemberInput, EtcdQuorumInput, StepReport } from './types.js';
 
 /**
@@ -78,18 +79,32 @@ export interface EndpointHealth {
 /** Members that make a quorum: more than half. */
 export const quorumOf = (members: number): number => Math.floor(members / 2) + 1;
 
+/** `etcdctl` against `endpoints` with a client certificate on the host `sh` reaches. */
+function etcdctl(sh: HostShell, endpoints: { clientUrl: string }[], client: CertificatePlacement) {
+  const flags =
+    `--endpoints ${q(endpoints.map((m) => m.clientUrl).join(','))} ` +
+    `--cacert ${q(client.caPath)} --cert ${q(client.certPath)} --key ${q(client.keyPath)}`;
+  const run = (what: string, opts: { allowExitCodes?: number[] } = {}) =>
+    sh.exec(`ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} ${what} -w json`, { ...opts, timeoutMs: 30_000 });
+  return {
+    /** Which of `endpoints` answer healthy, and etcdctl's last words about the others. */
+    async health<M extends { clientUrl: string }>(members: M[]): Promise<{ healthy: M[]; sick: M[]; stderr: string }> {
+      const r = await run('endpoint health', { allowExitCodes: [0, 1] });
+      const parsed = parseEndpointHealth(r.stdout);
+      const ok = (m: M) => !!parsed.find((p) => p.endpoint === m.clientUrl)?.health;
+      return { healthy: members.filter(ok), sick: members.filter((m) => !ok(m)), stderr: r.stderr };
+    },
+    async memberNames(): Promise<string[]> {
+      return (JSON.parse((await run('member list')).stdout).members as { name: string }[]).map((x) => x.name);
+    },
+  };
+}
+
 /** Refuses (NotReady, retried) a restart of input.member while the other members do not hold a quorum on their own. */
 async function othersHoldQuorum(sh: HostShell, input: EtcdMemberInput): Promise<void> {
   const others = input.members.filter((m) => m.name !== input.member.name);
   if (others.length === 0) return; // a single member: nothing to protect
-  const c = input.client;
-  const flags = `--endpoints ${q(others.map((m) => m.clientUrl).join(','))} --cacert ${q(c.caPath)} --cert ${q(c.certPath)} --key ${q(c.keyPath)}`;
-  const health = await sh.exec(`ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} endpoint health -w json`, {
-    allowExitCodes: [0, 1],
-    timeoutMs: 30_000,
-  });
-  const parsed = parseEndpointHealth(health.stdout);
-  const healthy = others.filter((m) => parsed.find((p) => p.endpoint === m.clientUrl)?.health);
+  const { healthy } = await etcdctl(sh, others, input.client).health(others);
   const need = quorumOf(input.members.length);
   if (healthy.length < need) {
     throw new NotReady(
@@ -112,31 +127,24 @@ export function etcdQuorumActivity(shells: HostShells) {
       // Ask from the first member that can be reached: the quorum's health does not depend on any one host.
       let unreachable: string[] = [];
       for (const a of askers) {
-        const sh = shells.shell(a.target);
-        const endpoints = members.map((m) => m.clientUrl).join(',');
-        const flags = `--endpoints ${q(endpoints)} --cacert ${q(a.client.caPath)} --cert ${q(a.client.certPath)} --key ${q(a.client.keyPath)}`;
+        const ctl = etcdctl(shells.shell(a.target), members, a.client);
         let health;
         try {
-          health = await sh.exec(`ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} endpoint health -w json`, {
-            allowExitCodes: [0, 1],
-            timeoutMs: 30_000,
-          });
+          health = await ctl.health(members);
         } catch (e) {
           if (!(e instanceof ConnectionFailed)) throw e;
           unreachable = [...unreachable, `${a.target.name} (${e.message})`];
           continue;
         }
-        const parsed = parseEndpointHealth(health.stdout);
-        const sick = members.filter((m) => !parsed.find((p) => p.endpoint === m.clientUrl)?.health);
-        const healthy = members.length - sick.length;
+        const { sick } = health;
+        const healthy = health.healthy.length;
         if (healthy < quorumOf(members.length)) {
           throw new NotReady(
             `etcd has no quorum yet: ${healthy} of ${members.length} members healthy (not: ${sick.map((m) => m.name).join(', ')}) ` +
               health.stderr.trim().split('\n').slice(-2).join(' '),
           );
         }
-        const list = await sh.exec(`ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} member list -w json`, { timeoutMs: 30_000 });
-        const names = (JSON.parse(list.stdout).members as { name: string }[]).map((x) => x.name).sort();
+        const names = (await ctl.memberNames()).sort();
         const want = members.map((m) => m.name).sort();
         if (names.join(',') !== want.join(',')) {
           throw new NotReady(`etcd member list is ${names.join(', ')}; the plan has ${want.join(', ')}`);

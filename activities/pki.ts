@@ -11,12 +11,10 @@ import {
   DEFAULT_CA_KEY_BITS,
   DEFAULT_KEY_BITS,
   generateServiceAccountKeyPair,
-  keyStateCommand,
   keyStatesCommand,
   parseKeyStates,
   makeKeyCommand,
   parseAuthorityState,
-  parseKeyState,
   publicKeyMatchesPrivateKey,
   randomSerialHex,
   requestCommand,
@@ -195,7 +193,7 @@ export function hostCertificatesActivity(shells: HostShells) {
             writes: [at.keyPath],
           });
           ctx.changed(at.keyPath);
-          key = parseKeyState((await sh.exec(keyStateCommand(at.keyPath), { reads: [at.keyPath] })).stdout);
+          key = parseKeyStates((await sh.exec(keyStatesCommand([at.keyPath]), { reads: [at.keyPath] })).stdout).get(at.keyPath);
         } else if (key.mode !== '600') {
           await sh.change(`chmod 0600 ${q(at.keyPath)}`);
           ctx.changed(`mode of ${at.keyPath}`);

@@ -18,7 +18,7 @@ import { kubernetesRelease } from '../../activities/releases.js';
 import { ensureService } from '../../activities/service.js';
 import type { HostTarget, StepReport } from '../../activities/types.js';
 import { labDown, labExec, labUp, type LabState } from '../../lab/index.js';
-import { DEFAULTS } from '../../model/defaults.js';
+import { labTestSpec } from '../helpers/lab-spec.js';
 import type { ClusterSpec } from '../../model/types.js';
 import { SshPool } from '../../remote/pool.js';
 import { CNI_CONF_DIR } from '../../render/containerd.js';
@@ -35,18 +35,11 @@ const hosts = [
   { name: 'node-1', address: `${SUBNET}.21` },
   { name: 'node-2', address: `${SUBNET}.22` },
 ];
-const inputSpec: ClusterSpec = {
-  name: `kl${process.pid.toString(36)}`,
-  hosts: hosts.map((h) => ({ ...h, roles: ['worker'] })),
-  networks: { ...DEFAULTS.networks, infrastructure: `${SUBNET}.0/24` },
-  loadBalancer: { port: 6443 },
-  versions: { ...DEFAULTS.versions },
-  binaries: { source: 'official' },
-  images: { ...DEFAULTS.images, extra: [] },
-  apiServer: { extraSANs: [] },
-  ssh: { user: 'root', port: 22 },
-  preflight: { memoryPolicy: 'warn' },
-};
+const inputSpec: ClusterSpec = labTestSpec(
+  `kl${process.pid.toString(36)}`,
+  SUBNET,
+  hosts.map((h) => ({ ...h, roles: ['worker'] })),
+);
 
 let state: LabState;
 /** The cluster file the lab wrote: its SSH settings, its mirror for binaries and images. */

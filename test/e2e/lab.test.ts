@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { labDown, labExec, labMirrorUrl, labStatus, labUp, type LabState } from '../../lab/index.js';
 import type { ClusterSpec } from '../../model/types.js';
-import { DEFAULTS } from '../../model/defaults.js';
+import { labTestSpec } from '../helpers/lab-spec.js';
 import { knownFingerprint, processStartTime, readKnownHosts, sshRun, type KnownHost } from '../helpers/lab.js';
 
 const SUBNET = '192.168.57';
@@ -33,18 +33,11 @@ const MIRRORED = `hardway mirror probe ${randomBytes(4).toString('hex')}\n`;
 type Host = { name: string; address: string };
 
 function clusterSpec(name: string, subnet: string, hosts: Host[]): ClusterSpec {
-  return {
+  return labTestSpec(
     name,
-    hosts: hosts.map((h, i) => ({ ...h, roles: i === 0 ? ['etcd', 'controlplane'] : ['worker'] })),
-    networks: { infrastructure: `${subnet}.0/24`, pods: '10.244.0.0/16', nodeMask: 24, services: '10.32.0.0/24', clusterDns: '10.32.0.10' },
-    loadBalancer: { port: 6443 },
-    versions: { ...DEFAULTS.versions },
-    binaries: { source: 'official' },
-    images: { ...DEFAULTS.images, extra: [] },
-    apiServer: { extraSANs: [] },
-    ssh: { user: 'root', port: 22 },
-    preflight: { memoryPolicy: 'warn' },
-  };
+    subnet,
+    hosts.map((h, i) => ({ ...h, roles: i === 0 ? ['etcd', 'controlplane'] : ['worker'] })),
+  );
 }
 
 const spec = clusterSpec(cluster, SUBNET, HOSTS);

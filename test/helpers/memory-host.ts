@@ -381,14 +381,6 @@ export class MemoryHost implements HostShell {
       },
     },
     {
-      pattern: /^if \[ -f (\S+) \]; then stat -c %a \S+; openssl pkey -in \S+ -pubout; fi$/,
-      mutates: false,
-      run: (m) => {
-        const f = this.files.get(words(m[1]!)[0]!);
-        return ok(f ? `${f.mode.toString(8)}\n${spkiPem(f.content.toString())}` : '');
-      },
-    },
-    {
       pattern: /^openssl req -new -key (\S+) -subj ('[^']*'|\S+) -sha256 -utf8$/,
       mutates: false,
       run: (m) => {
