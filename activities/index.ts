@@ -9,6 +9,9 @@ import { certificateAuthorityActivity, hostCertificatesActivity } from './pki.js
 import { preflightActivity } from './preflight.js';
 import { containerRuntimeActivity, nodeImagesActivity } from './runtime.js';
 import type { ClusterActivities } from './types.js';
+import { controlPlaneActivity, encryptionConfigActivity, rbacActivity } from './controlplane.js';
+import { kubeletActivity, nodeReadyActivity, registerNodeActivity } from './nodes.js';
+import { adminActivity, coreDnsActivity, flannelActivity } from './addons.js';
 
 export function createActivities(shells: HostShells): ClusterActivities {
   return {
@@ -21,6 +24,15 @@ export function createActivities(shells: HostShells): ClusterActivities {
     'loadbalancer/haproxy': loadBalancerActivity(shells),
     'runtime/containerd': containerRuntimeActivity(shells),
     'runtime/images': nodeImagesActivity(shells),
+    'controlplane/encryption-config': encryptionConfigActivity(shells),
+    'controlplane/services': controlPlaneActivity(shells),
+    'controlplane/rbac': rbacActivity(shells),
+    'workers/register': registerNodeActivity(shells),
+    'workers/kubelet': kubeletActivity(shells),
+    'workers/ready': nodeReadyActivity(shells),
+    'addons/flannel': flannelActivity(shells),
+    'addons/coredns': coreDnsActivity(shells),
+    'admin/kubectl': adminActivity(shells),
   };
 }
 

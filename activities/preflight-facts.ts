@@ -30,6 +30,8 @@ export const PROBED_COMMANDS = [
   'openssl',
   'systemctl',
   'curl',
+  'diff',
+  'iptables',
   'haproxy',
   'apt-get',
   'dnf',
@@ -59,6 +61,7 @@ export const NODE_PROBE_SCRIPT = [
   'echo "@@swap"; tail -n +2 /proc/swaps | wc -l',
   'echo "@@capeff"; grep CapEff /proc/self/status',
   'echo "@@init"; if [ -d /run/systemd/system ]; then echo systemd; else echo other; fi',
+  'echo "@@conntrack"; stat -c %a /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo missing',
   'true',
 ].join('; ');
 
@@ -71,6 +74,8 @@ export function parseNodeFacts(out: string): NodeFacts {
     swap: Number(s.swap?.[0] ?? 0) > 0,
     // Unknown counts as missing: restricting OOM scores is harmless where it was not needed.
     sysResource: caps.known && caps.sysResource,
+    // The kernel shows a setting it will not take from this network namespace as read-only (0444).
+    ...(s.conntrack?.[0] !== undefined ? { conntrackMaxWritable: /^[0-7]*[2367][0-7]{2}$/.test(s.conntrack[0]) } : {}),
   };
 }
 
@@ -127,6 +132,11 @@ export function requiredCommands(roles: readonly Role[]): string[][] {
   // Keys are made, requests signed and CAs kept with openssl on the hosts themselves (pki/openssl.ts).
   if (roles.some((r) => r !== 'loadbalancer')) need.push(['openssl']);
   if (roles.includes('loadbalancer')) need.push(['haproxy', 'apt-get', 'dnf', 'yum']);
+  // Readiness is checked with curl (/readyz, /healthz); cluster objects are applied after a `kubectl diff`, which
+  // needs diff; kube-proxy and flanneld program the node with iptables.
+  if (runsKubelet(roles) || roles.includes('admin')) need.push(['curl']);
+  if (roles.includes('controlplane')) need.push(['diff']);
+  if (runsKubelet(roles)) need.push(['iptables']);
   return need;
 }
 

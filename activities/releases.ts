@@ -5,7 +5,7 @@
 // descriptor serves every source.
 
 /** One file to download, relative to the release's base URL, with the checksum file that covers it. */
-import { CNI_BIN_DIR, CONTAINERD_BIN_DIR, ETCD_BIN_DIR, KUBERNETES_BIN_DIR, RUNC_PATH } from '../model/paths.js';
+import { CNI_BIN_DIR, CONTAINERD_BIN_DIR, ETCD_BIN_DIR, FLANNEL_BIN_DIR, KUBERNETES_BIN_DIR, RUNC_PATH } from '../model/paths.js';
 
 export interface ReleaseDownload {
   path: string;
@@ -115,6 +115,32 @@ export function cniPluginsRelease(version: string): Release {
     installs: () => CNI_PLUGINS.map((p) => ({ name: p, from: p, to: `${CNI_BIN_DIR}/${p}` })),
     stamp: 'cni-plugins',
     changedAs: `${CNI_BIN_DIR} (CNI plugins ${version}: ${CNI_PLUGINS.join(', ')})`,
+  };
+}
+
+/** flanneld, the pod network's agent (a host service: it programs the host's routes, VXLAN device and iptables). */
+export function flannelRelease(version: string): Release {
+  const archive = (arch: string) => `flannel-${version}-linux-${arch}.tar.gz`;
+  return {
+    component: 'flannel',
+    version,
+    officialBase: `https://github.com/flannel-io/flannel/releases/download/${version}`,
+    downloads: (arch) => [{ path: archive(arch), sums: `${archive(arch)}.sha256`, unpack: true }],
+    installs: () => [{ name: 'flanneld', from: 'flanneld', to: `${FLANNEL_BIN_DIR}/flanneld` }],
+    stamp: 'flannel',
+  };
+}
+
+/** flannel's CNI plugin ("flannel-<arch>" in the archive), installed as /opt/cni/bin/flannel beside the standard ones. */
+export function flannelCniPluginRelease(version: string): Release {
+  const archive = (arch: string) => `cni-plugin-flannel-linux-${arch}-${version}.tgz`;
+  return {
+    component: 'flannel-cni-plugin',
+    version,
+    officialBase: `https://github.com/flannel-io/cni-plugin/releases/download/${version}`,
+    downloads: (arch) => [{ path: archive(arch), sums: `${archive(arch)}.sha256`, unpack: true }],
+    installs: (arch) => [{ name: 'flannel', from: `flannel-${arch}`, to: `${CNI_BIN_DIR}/flannel` }],
+    stamp: 'flannel-cni-plugin',
   };
 }
 

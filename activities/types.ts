@@ -104,6 +104,117 @@ export interface NodeImagesInput extends StepInput {
   references: string[];
 }
 
+/** A kubeconfig a step writes: it names its client certificate and key by path (render/kubeconfig.ts). */
+export interface KubeconfigFile {
+  path: string;
+  user: string;
+  server: string;
+  caPath: string;
+  certPath: string;
+  keyPath: string;
+}
+
+/** The API server's encryption-at-rest config: one key, the same on every control plane, made in the worker's memory. */
+export interface EncryptionConfigInput extends StepInput {
+  path: string;
+  /** Every control plane (the target is one of them). */
+  holders: HostTarget[];
+}
+
+/** kube-apiserver, kube-controller-manager and kube-scheduler on one control plane (render/controlplane.ts). */
+export interface ControlPlaneInput extends StepInput {
+  version: string;
+  binaries: BinariesInput;
+  /** The infrastructure address: advertised to the cluster (the `kubernetes` endpoints). */
+  address: string;
+  securePort: number;
+  etcdServers: string[];
+  serviceRange: string;
+  podRange: string;
+  nodeMask: number;
+  serviceAccount: { issuer: string; keyFiles: string[]; signingKeyFile: string };
+  encryptionConfigPath: string;
+  tls: {
+    server: CertificatePlacement;
+    etcdClient: CertificatePlacement;
+    kubeletClient: CertificatePlacement;
+    frontProxyClient?: CertificatePlacement;
+  };
+  /** The cluster CA certificate on the host (clients, kubelet serving certificates). */
+  caPath: string;
+  controllerManager: KubeconfigFile;
+  scheduler: KubeconfigFile;
+  /** admin and super-admin kubeconfigs for the operator and the cluster-wide steps that run here. */
+  kubeconfigs: KubeconfigFile[];
+}
+
+/** Cluster-wide objects applied with server-side apply through the load balancer, from a control plane. */
+export interface ClusterObjectsInput extends StepInput {
+  /** The control plane that runs kubectl (the target names the step's subject: a node, or that control plane). */
+  via: HostTarget;
+  /** The kubeconfig on `via` that applies them (super-admin for RBAC, admin otherwise). */
+  kubeconfig: string;
+  /** The API front end, checked for /readyz. */
+  apiServerUrl: string;
+  caPath: string;
+}
+
+export interface RbacInput extends ClusterObjectsInput {
+  adminGroup: string;
+  kubeletClientUser: string;
+}
+
+/** A node's Node object, created before its kubelet registers so that its pod range is the plan's. */
+export interface NodeRegistrationInput extends ClusterObjectsInput {
+  node: { name: string; address: string; podCidr: string; controlPlane: boolean };
+}
+
+/** kubelet, kube-proxy and the node's CNI configuration (render/kubelet.ts, render/kube-proxy.ts, render/flannel.ts). */
+export interface NodeInput extends StepInput {
+  versions: { kubernetes: string; flannelCniPlugin: string };
+  binaries: BinariesInput;
+  address: string;
+  podCidr: string;
+  podRange: string;
+  clusterDns: string;
+  clusterDomain: string;
+  controlPlane: boolean;
+  /** The node's certificate: its client certificate to the API and its serving certificate. */
+  tls: CertificatePlacement;
+  kubelet: KubeconfigFile;
+  kubeProxy: KubeconfigFile;
+}
+
+export interface NodeReadyInput extends ClusterObjectsInput {
+  node: { name: string; podCidr: string };
+}
+
+/** flanneld on one node, pinned to its infrastructure address. */
+export interface FlannelInput extends StepInput {
+  version: string;
+  binaries: BinariesInput;
+  address: string;
+  podRange: string;
+  podCidr: string;
+  /** The node's kubelet kubeconfig: flanneld acts as the node (the Node authorizer lets it patch only its own Node). */
+  kubeconfig: string;
+}
+
+export interface CoreDnsInput extends ClusterObjectsInput {
+  image: string;
+  clusterDns: string;
+  clusterDomain: string;
+  replicas: number;
+}
+
+/** kubectl and the admin kubeconfig on the admin host. */
+export interface AdminInput extends StepInput {
+  version: string;
+  binaries: BinariesInput;
+  /** The admin kubeconfig in /etc/kubernetes, and the copy kubectl finds by default. */
+  kubeconfigs: KubeconfigFile[];
+}
+
 export interface StepReport {
   host: string;
   /** Human-readable list of what changed ("wrote /etc/hosts", "restarted etcd"); empty on a no-op. */
@@ -159,6 +270,15 @@ export interface ClusterActivities {
   'loadbalancer/haproxy'(input: LoadBalancerInput): Promise<StepReport>;
   'runtime/containerd'(input: ContainerRuntimeInput): Promise<StepReport>;
   'runtime/images'(input: NodeImagesInput): Promise<StepReport>;
+  'controlplane/encryption-config'(input: EncryptionConfigInput): Promise<StepReport>;
+  'controlplane/services'(input: ControlPlaneInput): Promise<StepReport>;
+  'controlplane/rbac'(input: RbacInput): Promise<StepReport>;
+  'workers/register'(input: NodeRegistrationInput): Promise<StepReport>;
+  'workers/kubelet'(input: NodeInput): Promise<StepReport>;
+  'workers/ready'(input: NodeReadyInput): Promise<StepReport>;
+  'addons/flannel'(input: FlannelInput): Promise<StepReport>;
+  'addons/coredns'(input: CoreDnsInput): Promise<StepReport>;
+  'admin/kubectl'(input: AdminInput): Promise<StepReport>;
 }
 
 export type ActivityName = keyof ClusterActivities;

@@ -1,5 +1,5 @@
 // The lab's network layout from a ClusterSpec, and the cluster.yaml that `hardway up` then uses.
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ClusterSpec } from '../model/types.js';
@@ -59,6 +59,13 @@ export async function labClusterSpec(
   if (o.mirror && (await isFile(join(o.mirror.directory, 'etcd', out.versions.etcd, 'SHA256SUMS')))) {
     out.binaries = { source: 'mirror', mirror: o.mirror.url.replace(/\/+$/, '') };
   } else if (await isDir(o.binariesDir)) out.binaries = { source: 'local', directory: o.binariesDir };
+  const served = out.binaries.source === 'mirror' ? o.mirror?.directory : out.binaries.source === 'local' ? o.binariesDir : undefined;
+  if (served) {
+    // The lab builds flannel's CNI plugin from another module than flannel-io/cni-plugin, under its own version
+    // (scripts/build/versions.env): name the version the lab has when it lacks the file's.
+    const have = await versionsIn(join(served, 'flannel-cni-plugin'));
+    if (have.length && !have.includes(out.versions.flannelCniPlugin)) out.versions.flannelCniPlugin = have[have.length - 1]!;
+  }
   const images = o.mirror ? await mirroredImages(o.mirror.directory) : undefined;
   if (o.mirror && images) {
     // No registry answers on the lab's network: nodes side-load the images the build made, as air-gapped hosts do.
@@ -73,6 +80,18 @@ export async function labClusterSpec(
     delete out.images.directory;
   }
   return out;
+}
+
+/** The version directories ("v1.2.3") below `dir`, oldest first. */
+async function versionsIn(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const key = (v: string) => v.replace(/^v/, '').split(/[.-]/).map((x) => Number(x) || 0);
+  const cmp = (a: string, b: string) => {
+    const [x, y] = [key(a), key(b)];
+    for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+    return 0;
+  };
+  return names.filter((n) => /^v\d/.test(n)).sort(cmp);
 }
 
 /** The newest pause, coredns and busybox references of the mirror's images/REFERENCES (scripts/build), if it has them. */

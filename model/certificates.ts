@@ -57,6 +57,7 @@ export function kubeconfigPathFor(certificateId: string): string | undefined {
   if (certificateId === 'kube-controller-manager') return KUBECONFIG_PATHS['kube-controller-manager'];
   if (certificateId === 'kube-scheduler') return KUBECONFIG_PATHS['kube-scheduler'];
   if (certificateId === 'admin') return KUBECONFIG_PATHS.admin;
+  if (certificateId === 'super-admin') return KUBECONFIG_PATHS['super-admin'];
   if (certificateId === 'kube-proxy') return KUBECONFIG_PATHS['kube-proxy'];
   if (certificateId.startsWith('kubelet-')) return KUBECONFIG_PATHS.kubelet;
   return undefined;

@@ -15,6 +15,10 @@ export const DEFAULTS = {
     containerd: 'v1.6.20',
     runc: 'v1.1.5',
     cniPlugins: 'v1.1.1',
+    // github.com/flannel-io/flannel and github.com/flannel-io/cni-plugin releases. The lab's mirror serves the flannel
+    // CNI plugin of another version (scripts/build/versions.env): its cluster.yaml names that one.
+    flannel: 'v0.28.10',
+    flannelCniPlugin: 'v1.7.1-flannel1',
   },
   binaries: { source: 'official' as const },
   apiServer: { extraSANs: [] as string[] },

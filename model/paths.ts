@@ -6,6 +6,7 @@ export const KUBERNETES_BIN_DIR = '/usr/local/bin';
 export const CONTAINERD_BIN_DIR = '/usr/local/bin';
 export const RUNC_PATH = '/usr/local/sbin/runc';
 export const CNI_BIN_DIR = '/opt/cni/bin';
+export const FLANNEL_BIN_DIR = '/usr/local/bin';
 
 /** CA host: the CA certificate and its private key (the key never leaves this directory). */
 export const CA_DIR = '/var/lib/hardway/ca';
@@ -33,9 +34,13 @@ export const KUBECONFIG_PATHS = {
   'kube-controller-manager': `${KUBERNETES_DIR}/controller-manager.kubeconfig`,
   'kube-scheduler': `${KUBERNETES_DIR}/scheduler.kubeconfig`,
   admin: `${KUBERNETES_DIR}/admin.kubeconfig`,
+  'super-admin': `${KUBERNETES_DIR}/super-admin.kubeconfig`,
   kubelet: `${KUBELET_DIR}/kubeconfig`,
   'kube-proxy': `${KUBE_PROXY_DIR}/kubeconfig`,
 } as const;
+
+/** Where `kubectl` looks by default on the admin host (root's): a copy of the admin kubeconfig. */
+export const ADMIN_USER_KUBECONFIG = '/root/.kube/config';
 
 /** The API server's encryption-at-rest configuration (contains a secret key: mode 0600). */
 export const ENCRYPTION_CONFIG_PATH = `${KUBERNETES_DIR}/encryption-config.yaml`;

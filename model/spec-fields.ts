@@ -109,6 +109,8 @@ export function fieldProblems(spec: ClusterSpec): Problem[] {
   r.string(['versions', 'containerd'], spec.versions?.containerd, versionError(DEFAULTS.versions.containerd));
   r.string(['versions', 'runc'], spec.versions?.runc, versionError(DEFAULTS.versions.runc));
   r.string(['versions', 'cniPlugins'], spec.versions?.cniPlugins, versionError(DEFAULTS.versions.cniPlugins));
+  r.string(['versions', 'flannel'], spec.versions?.flannel, versionError(DEFAULTS.versions.flannel));
+  r.string(['versions', 'flannelCniPlugin'], spec.versions?.flannelCniPlugin, versionError(DEFAULTS.versions.flannelCniPlugin));
   r.oneOf(['binaries', 'source'], spec.binaries?.source, BINARY_SOURCES);
   r.string(['binaries', 'mirror'], spec.binaries?.mirror, urlError, true);
   r.string(['binaries', 'directory'], spec.binaries?.directory, absolutePathError('binaries.directory'), true);

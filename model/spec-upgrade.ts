@@ -4,7 +4,7 @@
 import { DEFAULTS } from './defaults.js';
 import type { ClusterSpec } from './types.js';
 
-/** The spec with every field added after 0.2 (versions.containerd/runc/cniPlugins, images, apiServer) filled when absent. */
+/** The spec with every field added after 0.2 (versions.containerd/runc/cniPlugins/flannel/flannelCniPlugin, images, apiServer) filled when absent. */
 export function withLaterFields(spec: ClusterSpec): ClusterSpec {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return spec;
   const s = spec as Partial<ClusterSpec>;
@@ -12,7 +12,11 @@ export function withLaterFields(spec: ClusterSpec): ClusterSpec {
   const needVersions =
     versions !== null &&
     typeof versions === 'object' &&
-    (versions.containerd === undefined || versions.runc === undefined || versions.cniPlugins === undefined);
+    (versions.containerd === undefined ||
+      versions.runc === undefined ||
+      versions.cniPlugins === undefined ||
+      versions.flannel === undefined ||
+      versions.flannelCniPlugin === undefined);
   if (!needVersions && s.images !== undefined && s.apiServer !== undefined) return spec;
   const out = { ...spec };
   if (needVersions) {
@@ -21,6 +25,8 @@ export function withLaterFields(spec: ClusterSpec): ClusterSpec {
       containerd: versions.containerd ?? DEFAULTS.versions.containerd,
       runc: versions.runc ?? DEFAULTS.versions.runc,
       cniPlugins: versions.cniPlugins ?? DEFAULTS.versions.cniPlugins,
+      flannel: versions.flannel ?? DEFAULTS.versions.flannel,
+      flannelCniPlugin: versions.flannelCniPlugin ?? DEFAULTS.versions.flannelCniPlugin,
     };
   }
   if (s.images === undefined) out.images = { ...DEFAULTS.images, extra: [] };

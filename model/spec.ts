@@ -88,6 +88,14 @@ export const ClusterFileSchema = z.strictObject({
         .string()
         .superRefine(refineWith(versionError(DEFAULTS.versions.cniPlugins)))
         .default(DEFAULTS.versions.cniPlugins),
+      flannel: z
+        .string()
+        .superRefine(refineWith(versionError(DEFAULTS.versions.flannel)))
+        .default(DEFAULTS.versions.flannel),
+      flannelCniPlugin: z
+        .string()
+        .superRefine(refineWith(versionError(DEFAULTS.versions.flannelCniPlugin)))
+        .default(DEFAULTS.versions.flannelCniPlugin),
     })
     .prefault({}),
   binaries: z

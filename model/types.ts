@@ -23,6 +23,9 @@ export interface Versions {
   containerd: string;
   runc: string;
   cniPlugins: string;
+  /** flanneld (the pod network's agent, a host service on every node) and flannel's CNI plugin. */
+  flannel: string;
+  flannelCniPlugin: string;
 }
 
 /**

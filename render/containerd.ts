@@ -18,6 +18,11 @@ export interface NodeFacts {
   sysResource: boolean;
   /** Swap is on: the kubelet must be told to run anyway (and to give pods none). */
   swap: boolean;
+  /**
+   * net.netfilter.nf_conntrack_max can be written here (it cannot in a network namespace other than the first):
+   * kube-proxy sizes the conntrack table only where it can. Absent: unknown, taken as writable.
+   */
+  conntrackMaxWritable?: boolean;
 }
 
 /** The cgroup driver the kubelet and runc must agree on: systemd where systemd runs, else cgroupfs. */

@@ -18,6 +18,8 @@ export interface KubeletConfigInput {
    * kubelet runs standalone (static pods only), and its API trusts no one.
    */
   apiServer?: { kubeconfig: string; clientCaFile: string; tlsCertFile: string; tlsPrivateKeyFile: string };
+  /** A control plane: registered with the NoSchedule taint, so that only what tolerates it runs there. */
+  controlPlane?: boolean;
 }
 
 export function renderKubeletConfig(input: KubeletConfigInput, facts: NodeFacts): string {
@@ -51,13 +53,23 @@ export function renderKubeletConfig(input: KubeletConfigInput, facts: NodeFacts)
     ...(facts.swap ? ['failSwapOn: false', 'memorySwap:', '  swapBehavior: NoSwap'] : []),
     'protectKernelDefaults: false',
     'serializeImagePulls: false',
+    ...(input.controlPlane
+      ? ['registerWithTaints:', '  - key: node-role.kubernetes.io/control-plane', '    effect: NoSchedule']
+      : []),
     '',
   ];
   return lines.join('\n');
 }
 
-export function renderKubeletUnit(input: { version: string; kubeconfig?: string }): string {
-  const flags = [`--config=${KUBELET_CONFIG_PATH}`, ...(input.kubeconfig ? [`--kubeconfig=${input.kubeconfig}`] : [])];
+export function renderKubeletUnit(input: { version: string; kubeconfig?: string; host?: string; nodeIp?: string }): string {
+  const flags = [
+    `--config=${KUBELET_CONFIG_PATH}`,
+    ...(input.kubeconfig ? [`--kubeconfig=${input.kubeconfig}`] : []),
+    // The node's name is the host's name in the cluster file (its certificate says system:node:<name>), and its
+    // address the infrastructure one, never the default route's NIC.
+    ...(input.host ? [`--hostname-override=${input.host}`] : []),
+    ...(input.nodeIp ? [`--node-ip=${input.nodeIp}`] : []),
+  ];
   return [
     '[Unit]',
     `Description=Kubernetes kubelet ${input.version} (hardway)`,

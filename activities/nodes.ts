@@ -1,0 +1,172 @@
+// The nodes: each node's Node object with the plan's pod range (created before its kubelet registers), the kubelet,
+// kube-proxy and the node's CNI configuration on every control plane and worker, and the wait until it is Ready.
+import { createHash } from 'node:crypto';
+import { KUBERNETES_BIN_DIR } from '../model/paths.js';
+import { asList, nodeObject } from '../render/cluster-objects.js';
+import { CNI_CONF_DIR } from '../render/containerd.js';
+import { FLANNEL_CNI_CONFIG_PATH, renderFlannelCniConfig } from '../render/flannel.js';
+import { KUBE_PROXY_CONFIG_PATH, KUBE_PROXY_UNIT_PATH, renderKubeProxyConfig, renderKubeProxyUnit } from '../render/kube-proxy.js';
+import { KUBELET_CONFIG_PATH, KUBELET_UNIT_PATH, renderKubeletConfig, renderKubeletUnit } from '../render/kubelet.js';
+import { shellQuote as q } from '../remote/exec.js';
+import { installRelease } from './binaries.js';
+import { ensureKubeconfig } from './controlplane.js';
+import { ConfigurationError } from './errors.js';
+import type { HostShell, HostShells } from './host-shell.js';
+import { applyObjects, kubectl, waitUntil } from './kubectl.js';
+import { NODE_PROBE_SCRIPT, parseNodeFacts } from './preflight-facts.js';
+import { flannelCniPluginRelease, kubernetesRelease } from './releases.js';
+import { ensureService } from './service.js';
+import { runStep } from './step.js';
+import type { NodeInput, NodeReadyInput, NodeRegistrationInput, StepReport } from './types.js';
+
+/** A node's pod range and readiness as the API has them ("" when unset), or undefined when there is no such node. */
+export async function nodeState(
+  sh: HostShell,
+  kubeconfig: string,
+  name: string,
+): Promise<{ podCidr: string; ready: string; reason: string; annotations: Record<string, string> } | undefined> {
+  const r = await sh.exec(kubectl(kubeconfig, `get node ${q(name)} -o json`), { allowExitCodes: [0, 1] });
+  if (r.code !== 0) {
+    if (/NotFound/.test(r.stderr)) return undefined;
+    throw new ConfigurationError(`kubectl get node ${name} on ${sh.name} failed: ${r.stderr.trim()}`);
+  }
+  const n = JSON.parse(r.stdout) as {
+    metadata: { annotations?: Record<string, string> };
+    spec?: { podCIDR?: string };
+    status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+  };
+  const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+  return {
+    podCidr: n.spec?.podCIDR ?? '',
+    ready: ready?.status ?? 'Unknown',
+    reason: ready ? `${ready.reason ?? ''} ${ready.message ?? ''}`.trim() : 'no Ready condition yet',
+    annotations: n.metadata.annotations ?? {},
+  };
+}
+
+export function registerNodeActivity(shells: HostShells) {
+  return (input: NodeRegistrationInput): Promise<StepReport> =>
+    runStep(input.target.name, async (ctx) => {
+      const sh = shells.shell(input.via);
+      const n = input.node;
+      const now = await nodeState(sh, input.kubeconfig, n.name);
+      if (now && now.podCidr && now.podCidr !== n.podCidr) {
+        throw new ConfigurationError(
+          `node ${n.name} is registered with the pod range ${now.podCidr}, the plan gives it ${n.podCidr}. ` +
+            `Delete the Node object (kubectl delete node ${n.name}) and run again: hardway registers it with the plan's range.`,
+        );
+      }
+      await applyObjects(sh, input.kubeconfig, asList([nodeObject(n)]), ctx);
+      ctx.notes.push(`Node ${n.name}: pod range ${n.podCidr}${n.controlPlane ? ', control plane (NoSchedule)' : ''}`);
+    });
+}
+
+export function kubeletActivity(shells: HostShells) {
+  return (input: NodeInput): Promise<StepReport> =>
+    runStep(input.target.name, async (ctx) => {
+      const sh = shells.shell(input.target);
+      const host = input.target.name;
+      const facts = parseNodeFacts((await sh.exec(NODE_PROBE_SCRIPT)).stdout);
+      const kubeletConfig = renderKubeletConfig(
+        {
+          host,
+          podCidr: input.podCidr,
+          clusterDns: input.clusterDns,
+          clusterDomain: input.clusterDomain,
+          controlPlane: input.controlPlane,
+          apiServer: {
+            kubeconfig: input.kubelet.path,
+            clientCaFile: input.tls.caPath,
+            tlsCertFile: input.tls.certPath,
+            tlsPrivateKeyFile: input.tls.keyPath,
+          },
+        },
+        facts,
+      );
+      const kubeletUnit = renderKubeletUnit({ version: input.versions.kubernetes, kubeconfig: input.kubelet.path, host, nodeIp: input.address });
+      const proxyConfig = renderKubeProxyConfig({ host, kubeconfig: input.kubeProxy.path, podRange: input.podRange }, facts);
+      const proxyUnit = renderKubeProxyUnit({ version: input.versions.kubernetes });
+
+      await installRelease(input.binaries, sh, kubernetesRelease(input.versions.kubernetes, ['kubelet', 'kube-proxy']), ctx);
+      await installRelease(input.binaries, sh, flannelCniPluginRelease(input.versions.flannelCniPlugin), ctx);
+      // The node's pods go to flannel's plugin (it waits for flanneld's subnet file), delegating to the bridge plugin.
+      // Any other network configuration there would win by its name's order: hardway's is the only one it keeps.
+      const others = await sh.exec(`ls -1 ${q(CNI_CONF_DIR)} 2>/dev/null | grep -v '^10-flannel.conflist$' || true`);
+      for (const f of others.stdout.split('\n').filter((x) => /\.(conf|conflist|json)$/.test(x))) {
+        await sh.change(`mv -f ${q(`${CNI_CONF_DIR}/${f}`)} ${q(`${CNI_CONF_DIR}/${f}.hardway-disabled`)}`);
+        ctx.changed(`disabled ${CNI_CONF_DIR}/${f}`);
+      }
+      if ((await sh.putFile(FLANNEL_CNI_CONFIG_PATH, renderFlannelCniConfig(), { mode: '0644', owner: 'root', group: 'root' })).changed) {
+        ctx.changed(FLANNEL_CNI_CONFIG_PATH);
+      }
+      const kubeletKubeconfig = await ensureKubeconfig(sh, input.cluster, input.kubelet, ctx);
+      const proxyKubeconfig = await ensureKubeconfig(sh, input.cluster, input.kubeProxy, ctx);
+      for (const [path, text] of [
+        [KUBELET_CONFIG_PATH, kubeletConfig],
+        [KUBE_PROXY_CONFIG_PATH, proxyConfig],
+      ] as const) {
+        if ((await sh.putFile(path, text, { mode: '0644', owner: 'root', group: 'root' })).changed) ctx.changed(path);
+      }
+      const caSum = (await sh.exec(`sha256sum ${q(input.tls.caPath)}`, { reads: [input.tls.caPath] })).stdout;
+      const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
+      await ensureService(
+        sh,
+        {
+          name: 'kubelet',
+          unitPath: KUBELET_UNIT_PATH,
+          unit: kubeletUnit,
+          inputsDigest: digest(kubeletConfig, kubeletKubeconfig, caSum),
+          binaries: [`${KUBERNETES_BIN_DIR}/kubelet`],
+        },
+        ctx,
+      );
+      await ensureService(
+        sh,
+        {
+          name: 'kube-proxy',
+          unitPath: KUBE_PROXY_UNIT_PATH,
+          unit: proxyUnit,
+          inputsDigest: digest(proxyConfig, proxyKubeconfig, caSum),
+          binaries: [`${KUBERNETES_BIN_DIR}/kube-proxy`],
+        },
+        ctx,
+      );
+      await waitUntil(
+        `the kubelet on ${host} answers /healthz`,
+        async () => {
+          const r = await sh.exec('curl -s --max-time 5 http://127.0.0.1:10248/healthz', { allowExitCodes: [0, 7, 28, 52, 56] });
+          return r.code === 0 && r.stdout.trim() === 'ok' ? true : undefined;
+        },
+        ctx,
+        { timeoutMs: 120_000 },
+      );
+      ctx.notes.push(
+        `kubelet ${input.versions.kubernetes} at ${input.address}${input.controlPlane ? ' (tainted NoSchedule)' : ''}; kube-proxy iptables` +
+          (facts.conntrackMaxWritable === false ? ', conntrack table size left to the host (read-only here)' : ''),
+      );
+    });
+}
+
+export function nodeReadyActivity(shells: HostShells) {
+  return (input: NodeReadyInput): Promise<StepReport> =>
+    runStep(input.target.name, async (ctx) => {
+      const sh = shells.shell(input.via);
+      const n = input.node;
+      let seen = 'not registered';
+      await waitUntil(
+        `node ${n.name} is Ready with the pod range ${n.podCidr}`,
+        async () => {
+          const s = await nodeState(sh, input.kubeconfig, n.name);
+          if (!s) return undefined;
+          if (s.podCidr && s.podCidr !== n.podCidr) {
+            throw new ConfigurationError(`node ${n.name} has the pod range ${s.podCidr}, the plan gives it ${n.podCidr}`);
+          }
+          seen = `Ready=${s.ready} ${s.reason}`.trim();
+          return s.ready === 'True' && s.podCidr === n.podCidr ? true : undefined;
+        },
+        ctx,
+        { timeoutMs: 180_000, lastSeen: () => seen },
+      );
+      ctx.notes.push(`node ${n.name} Ready, pod range ${n.podCidr}`);
+    });
+}
