@@ -34,8 +34,9 @@ export function flannelActivity(shells: HostShells) {
       const sh = shells.shell(input.target);
       const host = input.target.name;
       const netConfig = renderFlannelNetConfig(input.podRange);
-      const unit = renderFlannelUnit({ host, version: input.version, address: input.address, kubeconfig: input.kubeconfig });
+      const unit = renderFlannelUnit({ host, version: input.version, address: input.address, kubeconfig: input.kubeconfig.path });
       await installRelease(input.binaries, sh, flannelRelease(input.version), ctx);
+      const kubeconfig = await ensureKubeconfig(sh, input.cluster, input.kubeconfig, ctx);
       if ((await sh.putFile(FLANNEL_NET_CONFIG_PATH, netConfig, { mode: '0644', owner: 'root', group: 'root' })).changed) {
         ctx.changed(FLANNEL_NET_CONFIG_PATH);
       }
@@ -45,7 +46,7 @@ export function flannelActivity(shells: HostShells) {
           name: 'flanneld',
           unitPath: FLANNEL_UNIT_PATH,
           unit,
-          inputsDigest: createHash('sha256').update(netConfig).digest('hex'),
+          inputsDigest: createHash('sha256').update(netConfig).update(kubeconfig).digest('hex'),
           binaries: [`${FLANNEL_BIN_DIR}/flanneld`],
         },
         ctx,

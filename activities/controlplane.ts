@@ -199,7 +199,13 @@ export function rbacActivity(shells: HostShells) {
       await applyObjects(
         sh,
         input.kubeconfig,
-        asList(rbacObjects({ adminGroup: input.adminGroup ?? CLUSTER_ADMINS_GROUP, kubeletClientUser: input.kubeletClientUser })),
+        asList(
+          rbacObjects({
+            adminGroup: input.adminGroup ?? CLUSTER_ADMINS_GROUP,
+            kubeletClientUser: input.kubeletClientUser,
+            ...(input.flannelUser ? { flannelUser: input.flannelUser } : {}),
+          }),
+        ),
         ctx,
       );
       ctx.notes.push(`API ready through the load balancer at ${input.apiServerUrl}`);

@@ -162,6 +162,8 @@ export interface ClusterObjectsInput extends StepInput {
 export interface RbacInput extends ClusterObjectsInput {
   adminGroup: string;
   kubeletClientUser: string;
+  /** flanneld's user (its certificate's common name), when the plan has that certificate. */
+  flannelUser?: string;
 }
 
 /** A node's Node object, created before its kubelet registers so that its pod range is the plan's. */
@@ -196,8 +198,8 @@ export interface FlannelInput extends StepInput {
   address: string;
   podRange: string;
   podCidr: string;
-  /** The node's kubelet kubeconfig: flanneld acts as the node (the Node authorizer lets it patch only its own Node). */
-  kubeconfig: string;
+  /** flanneld's own kubeconfig (its certificate, bound to read Nodes and patch their status). */
+  kubeconfig: KubeconfigFile;
 }
 
 export interface CoreDnsInput extends ClusterObjectsInput {

@@ -21,6 +21,7 @@ import {
   KUBECONFIG_PATHS,
   KUBELET_PKI_DIR,
   KUBE_PROXY_PKI_DIR,
+  FLANNEL_PKI_DIR,
   KUBERNETES_PKI_DIR,
   MODE_PUBLIC,
   MODE_SECRET,
@@ -59,6 +60,7 @@ export function kubeconfigPathFor(certificateId: string): string | undefined {
   if (certificateId === 'admin') return KUBECONFIG_PATHS.admin;
   if (certificateId === 'super-admin') return KUBECONFIG_PATHS['super-admin'];
   if (certificateId === 'kube-proxy') return KUBECONFIG_PATHS['kube-proxy'];
+  if (certificateId === FLANNEL_CERTIFICATE) return KUBECONFIG_PATHS.flannel;
   if (certificateId.startsWith('kubelet-')) return KUBECONFIG_PATHS.kubelet;
   return undefined;
 }
@@ -79,6 +81,9 @@ export const ETCD_CA = 'etcd-ca';
 export const FRONT_PROXY_CA = 'front-proxy-ca';
 /** The service-account signing key pair (not a certificate). */
 export const SERVICE_ACCOUNT_KEY = 'sa';
+/** flanneld's client certificate (one identity on every node, as kube-proxy's), and its user name for RBAC. */
+export const FLANNEL_CERTIFICATE = 'flannel';
+export const FLANNEL_USER = 'hardway:flannel';
 /** The group of the admin certificate, bound to the cluster-admin ClusterRole. */
 export const CLUSTER_ADMINS_GROUP = 'hardway:cluster-admins';
 
@@ -89,12 +94,13 @@ const FRONT_PROXY_CA_ON_CONTROL_PLANE = `${KUBERNETES_PKI_DIR}/front-proxy-ca.cr
 const K8S_CA = `${KUBERNETES_PKI_DIR}/ca.crt`;
 const KUBELET_CA = `${KUBELET_PKI_DIR}/ca.crt`;
 const KUBE_PROXY_CA = `${KUBE_PROXY_PKI_DIR}/ca.crt`;
+const FLANNEL_CA = `${FLANNEL_PKI_DIR}/ca.crt`;
 
 /**
  * The certificate catalogue, in a fixed order: ca, etcd-ca, front-proxy-ca, etcd-server-<m> and etcd-peer-<m> per
  * member, etcd-healthcheck-client, apiserver-etcd-client, kube-apiserver, apiserver-kubelet-client,
  * kube-controller-manager, kube-scheduler, sa (a key pair), front-proxy-client, kubelet-<node> per kubelet node,
- * kube-proxy, admin, super-admin.
+ * kube-proxy, flannel, admin, super-admin.
  *
  * Placement choices:
  *  - kubelet-<node> and kube-proxy go to every host that runs a kubelet (controlplane and worker roles).
@@ -268,6 +274,15 @@ export function buildCertificates(input: CertificateInput): PlannedCertificate[]
     ipAddresses: [],
     usages: CLIENT,
     placements: nodes.map((h) => place(h.name, KUBE_PROXY_PKI_DIR, 'kube-proxy', KUBE_PROXY_CA)),
+  });
+  leaf({
+    id: FLANNEL_CERTIFICATE,
+    // Bound by controlplane/rbac to what flanneld needs: read every Node, patch Node status (its lease annotations).
+    commonName: FLANNEL_USER,
+    dnsNames: [],
+    ipAddresses: [],
+    usages: CLIENT,
+    placements: nodes.map((h) => place(h.name, FLANNEL_PKI_DIR, 'flannel', FLANNEL_CA)),
   });
   const adminHosts = uniq([...(admin ? [admin.name] : []), ...cps.map((h) => h.name)]);
   leaf({

@@ -28,6 +28,9 @@ export const KUBELET_DIR = '/var/lib/kubelet';
 export const KUBELET_PKI_DIR = `${KUBELET_DIR}/pki`;
 export const KUBE_PROXY_DIR = '/var/lib/kube-proxy';
 export const KUBE_PROXY_PKI_DIR = `${KUBE_PROXY_DIR}/pki`;
+/** flanneld's own identity on every node (the Node authorizer lets a kubelet read only its own Node). */
+export const FLANNEL_DIR = '/etc/kube-flannel';
+export const FLANNEL_PKI_DIR = `${FLANNEL_DIR}/pki`;
 
 /** Kubeconfigs (they embed a client key: mode 0600). */
 export const KUBECONFIG_PATHS = {
@@ -37,6 +40,7 @@ export const KUBECONFIG_PATHS = {
   'super-admin': `${KUBERNETES_DIR}/super-admin.kubeconfig`,
   kubelet: `${KUBELET_DIR}/kubeconfig`,
   'kube-proxy': `${KUBE_PROXY_DIR}/kubeconfig`,
+  flannel: `${FLANNEL_DIR}/kubeconfig`,
 } as const;
 
 /** Where `kubectl` looks by default on the admin host (root's): a copy of the admin kubeconfig. */

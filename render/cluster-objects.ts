@@ -16,7 +16,7 @@ const managed = { 'app.kubernetes.io/managed-by': 'hardway' };
  * back, system:masters cannot be taken back), and the API server's kubelet client gets system:kubelet-api-admin
  * (logs, exec, port-forward through the kubelets).
  */
-export function rbacObjects(i: { adminGroup: string; kubeletClientUser: string }): KubeObject[] {
+export function rbacObjects(i: { adminGroup: string; kubeletClientUser: string; flannelUser?: string }): KubeObject[] {
   const binding = (name: string, role: string, subject: { kind: 'Group' | 'User'; name: string }): KubeObject => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
@@ -27,6 +27,21 @@ export function rbacObjects(i: { adminGroup: string; kubeletClientUser: string }
   return [
     binding('hardway:cluster-admins', 'cluster-admin', { kind: 'Group', name: i.adminGroup }),
     binding('hardway:apiserver-kubelet-client', 'system:kubelet-api-admin', { kind: 'User', name: i.kubeletClientUser }),
+    // flanneld (a host service with its own certificate): what upstream's kube-flannel ServiceAccount may do.
+    ...(i.flannelUser
+      ? [
+          {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'ClusterRole',
+            metadata: { name: 'hardway:flannel', labels: managed },
+            rules: [
+              { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+              { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'] },
+            ],
+          },
+          binding('hardway:flannel', 'hardway:flannel', { kind: 'User', name: i.flannelUser }),
+        ]
+      : []),
   ];
 }
 

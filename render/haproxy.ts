@@ -34,6 +34,9 @@ defaults
     timeout client 1h
     timeout server 1h
     timeout check 5s
+    # A connection an API server refuses (it is stopping) is tried again on another one.
+    retries 3
+    option redispatch
 
 frontend kube-apiserver
     bind ${input.address}:${input.port}
@@ -43,7 +46,7 @@ backend control-planes
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server check check-ssl verify none inter 5s fall 3 rise 2 on-marked-down shutdown-sessions
+    default-server check check-ssl verify none inter 2s fall 2 rise 2 on-marked-down shutdown-sessions
 ${servers.join('\n')}
 `;
 }

@@ -198,6 +198,9 @@ defaults
     timeout client 1h
     timeout server 1h
     timeout check 5s
+    # A connection an API server refuses (it is stopping) is tried again on another one.
+    retries 3
+    option redispatch
 
 frontend kube-apiserver
     bind 192.168.56.20:6443
@@ -207,7 +210,7 @@ backend control-planes
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server check check-ssl verify none inter 5s fall 3 rise 2 on-marked-down shutdown-sessions
+    default-server check check-ssl verify none inter 2s fall 2 rise 2 on-marked-down shutdown-sessions
     server cp-1 192.168.56.21:6443
     server cp-2 192.168.56.22:6443
 `,

@@ -1,10 +1,10 @@
 // addons: flanneld on every node (pod traffic between nodes, pinned to the infrastructure address), then CoreDNS
 // at the plan's DNS address, applied from the first control plane through the load balancer.
-import { CLUSTER_DOMAIN } from '../../model/certificates.js';
+import { CLUSTER_DOMAIN, FLANNEL_CERTIFICATE, FLANNEL_USER } from '../../model/certificates.js';
 import { KUBECONFIG_PATHS } from '../../model/paths.js';
 import { hasRole } from '../../model/roles.js';
 import { baseInput } from './plan-lookup.js';
-import { clusterObjectsInput, firstControlPlane } from './cluster-access.js';
+import { clusterObjectsInput, firstControlPlane, kubeconfigFor } from './cluster-access.js';
 import { kubeletHosts, podCidrOf } from './workers.js';
 import { step, type Phase } from './phase.js';
 
@@ -25,7 +25,7 @@ export const addons: Phase = {
           address: node.address,
           podRange: plan.networks.pods,
           podCidr,
-          kubeconfig: KUBECONFIG_PATHS.kubelet,
+          kubeconfig: kubeconfigFor(plan, FLANNEL_CERTIFICATE, host, FLANNEL_USER, KUBECONFIG_PATHS.flannel, plan.apiServer.url),
         };
       },
     }),

@@ -2,7 +2,7 @@
 // kube-scheduler on every control plane (one at a time once the cluster runs, so the API stays up), then the RBAC
 // bindings, applied once the API answers through the load balancer.
 import { API_SERVER_SECURE_PORT } from '../../model/defaults.js';
-import { CLUSTER_ADMINS_GROUP, CLUSTER_DOMAIN } from '../../model/certificates.js';
+import { CLUSTER_ADMINS_GROUP, CLUSTER_DOMAIN, FLANNEL_CERTIFICATE } from '../../model/certificates.js';
 import { ENCRYPTION_CONFIG_PATH, KUBECONFIG_PATHS } from '../../model/paths.js';
 import type { ClusterPlan } from '../../model/types.js';
 import { PlanError } from '../../model/plan.js';
@@ -90,6 +90,7 @@ export const controlplane: Phase = {
         ...clusterObjectsInput(plan, host, 'super-admin'),
         adminGroup: CLUSTER_ADMINS_GROUP,
         kubeletClientUser: certificate(plan, 'apiserver-kubelet-client').commonName,
+        ...(plan.certificates.some((c) => c.id === FLANNEL_CERTIFICATE) ? { flannelUser: certificate(plan, FLANNEL_CERTIFICATE).commonName } : {}),
       }),
     }),
   ],
