@@ -16,7 +16,7 @@ import { installRelease } from './binaries.js';
 import { ensureKubeconfig } from './controlplane.js';
 import { ConfigurationError } from './errors.js';
 import type { HostShells } from './host-shell.js';
-import { apiReady, applyObjects, kubectl, waitUntil } from './kubectl.js';
+import { apiReady, applyObjects, kubectl, kubectlReads, waitUntil } from './kubectl.js';
 import { flannelRelease, kubernetesRelease } from './releases.js';
 import { ensureService } from './service.js';
 import { runStep } from './step.js';
@@ -55,8 +55,12 @@ export function flannelActivity(shells: HostShells) {
       const subnet = await waitUntil(
         `flanneld on ${host} leases the node's pod range ${input.podCidr}`,
         async () => {
-          const text = (await sh.readFile(FLANNEL_SUBNET_FILE))?.toString();
-          if (text === undefined) return undefined;
+          const r = await sh.exec(`cat ${FLANNEL_SUBNET_FILE}`, {
+            allowExitCodes: [0, 1],
+            reads: [FLANNEL_UNIT_PATH, FLANNEL_NET_CONFIG_PATH, input.kubeconfig.path],
+          });
+          if (r.code !== 0) return undefined;
+          const text = r.stdout;
           const s = parseSubnetFile(text);
           seen = `FLANNEL_NETWORK=${s.network} FLANNEL_SUBNET=${s.subnet}`;
           if (!s.network || !s.subnet || !isCidr(s.network)) return undefined;
@@ -95,7 +99,7 @@ export function coreDnsActivity(shells: HostShells) {
               input.kubeconfig,
               "-n kube-system get deployment coredns -o jsonpath='{.metadata.generation} {.status.observedGeneration} {.status.updatedReplicas} {.status.readyReplicas}'",
             ),
-            { allowExitCodes: [0, 1] },
+            { allowExitCodes: [0, 1], reads: kubectlReads(input.kubeconfig) },
           );
           const [gen, observed, updated, ready] = r.stdout.trim().split(' ');
           seen = `generation ${gen}, observed ${observed ?? '-'}, updated ${updated || 0}, ready ${ready || 0}`;
@@ -122,7 +126,7 @@ export function adminActivity(shells: HostShells) {
       await waitUntil(
         `kubectl on ${input.target.name} reaches ${k.server}`,
         async () => {
-          const r = await apiReady(sh, k.server, k.caPath);
+          const r = await apiReady(sh, k.server, k.caPath, [k.path]);
           seen = r.detail;
           return r.ok ? true : undefined;
         },
@@ -132,6 +136,7 @@ export function adminActivity(shells: HostShells) {
       // The admin certificate's group is bound to cluster-admin (controlplane/rbac): prove it with the admin's own identity.
       const can = await sh.exec(`${KUBERNETES_BIN_DIR}/kubectl --kubeconfig=${q(k.path)} auth can-i '*' '*' --all-namespaces`, {
         allowExitCodes: [0, 1],
+        reads: kubectlReads(k.path),
       });
       if (can.stdout.trim() !== 'yes') {
         throw new ConfigurationError(`the admin kubeconfig on ${input.target.name} is not a cluster admin (auth can-i: ${can.stdout.trim() || can.stderr.trim()})`);

@@ -104,6 +104,7 @@ export async function installRelease(
   await sh.change(installScript(release, base, arch), {
     timeoutMs: 10 * 60_000,
     summary: `install ${release.component} ${release.version} (${arch}) into ${installDirs(installs).join(', ')} from ${base}`,
+    writes: installs.map((i) => i.to),
   });
   report(installs.map((i) => i.to));
   return installs.map((i) => i.to);

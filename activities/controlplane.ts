@@ -20,7 +20,7 @@ import { shellQuote as q } from '../remote/exec.js';
 import { installRelease } from './binaries.js';
 import { ConfigurationError, NotReady } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
-import { apiReady, applyObjects, waitUntil } from './kubectl.js';
+import { apiReady, applyObjects, kubectlReads, waitUntil } from './kubectl.js';
 import { kubernetesRelease } from './releases.js';
 import { ensureService } from './service.js';
 import { runStep, type StepContext } from './step.js';
@@ -136,7 +136,7 @@ export function controlPlaneActivity(shells: HostShells) {
       );
       await waitUntil(
         `kube-apiserver on ${input.target.name} answers /readyz at ${localUrl}`,
-        async () => ((await apiReady(sh, localUrl, input.caPath)).ok ? true : undefined),
+        async () => ((await apiReady(sh, localUrl, input.caPath, [KUBE_APISERVER_UNIT_PATH, ...apiFiles])).ok ? true : undefined),
         ctx,
         { timeoutMs: 150_000 },
       );
@@ -163,14 +163,17 @@ export function controlPlaneActivity(shells: HostShells) {
         ctx,
       );
       // Both serve their health on the loopback; they answer once their informers and leader election started.
-      for (const [name, port] of [
-        ['kube-controller-manager', 10257],
-        ['kube-scheduler', 10259],
+      for (const [name, port, unitPath] of [
+        ['kube-controller-manager', 10257, KUBE_CONTROLLER_MANAGER_UNIT_PATH],
+        ['kube-scheduler', 10259, KUBE_SCHEDULER_UNIT_PATH],
       ] as const) {
         await waitUntil(
           `${name} on ${input.target.name} answers /healthz`,
           async () => {
-            const r = await sh.exec(`curl -sk --max-time 5 https://127.0.0.1:${port}/healthz`, { allowExitCodes: [0, 7, 28, 35, 52, 56] });
+            const r = await sh.exec(`curl -sk --max-time 5 https://127.0.0.1:${port}/healthz`, {
+              allowExitCodes: [0, 7, 28, 35, 52, 56],
+              reads: [unitPath],
+            });
             return r.code === 0 && r.stdout.trim() === 'ok' ? true : undefined;
           },
           ctx,
@@ -189,7 +192,7 @@ export function rbacActivity(shells: HostShells) {
       await waitUntil(
         `the API answers /readyz through the load balancer at ${input.apiServerUrl}`,
         async () => {
-          const r = await apiReady(sh, input.apiServerUrl, input.caPath);
+          const r = await apiReady(sh, input.apiServerUrl, input.caPath, kubectlReads(input.kubeconfig));
           last = r.detail;
           return r.ok ? true : undefined;
         },

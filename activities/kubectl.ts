@@ -9,6 +9,9 @@ import type { StepContext } from './step.js';
 
 export const KUBECTL = `${KUBERNETES_BIN_DIR}/kubectl`;
 
+/** What a kubectl command depends on (a dry run cannot judge it when an earlier change writes one of them). */
+export const kubectlReads = (kubeconfig: string): string[] => [KUBECTL, kubeconfig];
+
 export const kubectl = (kubeconfig: string, args: string): string =>
   `${KUBECTL} --kubeconfig=${q(kubeconfig)} --request-timeout=20s ${args}`;
 
@@ -35,7 +38,12 @@ export async function applyObjects(
   ctx: Pick<StepContext, 'changed'>,
 ): Promise<string[]> {
   const flags = `--server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f -`;
-  const diff = await sh.exec(kubectl(kubeconfig, `diff ${flags}`), { input: list, allowExitCodes: [0, 1], timeoutMs: 60_000 });
+  const diff = await sh.exec(kubectl(kubeconfig, `diff ${flags}`), {
+    input: list,
+    allowExitCodes: [0, 1],
+    timeoutMs: 60_000,
+    reads: kubectlReads(kubeconfig),
+  });
   if (diff.code === 0) return [];
   const differing = parseDiffObjects(diff.stdout);
   await sh.change(kubectl(kubeconfig, `apply ${flags}`), {
@@ -65,10 +73,19 @@ export async function waitUntil<T>(
   }
 }
 
-/** `/readyz` of an API server as seen from `sh`, with the cluster CA (anonymous: RBAC lets anyone read it). */
-export async function apiReady(sh: HostShell, url: string, caPath: string): Promise<{ ok: boolean; detail: string }> {
+/**
+ * `/readyz` of an API server as seen from `sh`, with the cluster CA (anonymous: RBAC lets anyone read it). `reads`: what
+ * the answer depends on that this step may have just written (the unit it started), for dry runs.
+ */
+export async function apiReady(
+  sh: HostShell,
+  url: string,
+  caPath: string,
+  reads: string[] = [],
+): Promise<{ ok: boolean; detail: string }> {
   const r = await sh.exec(`curl -sS --max-time 5 --cacert ${q(caPath)} ${q(`${url.replace(/\/+$/, '')}/readyz`)}`, {
     allowExitCodes: [0, 6, 7, 22, 28, 35, 52, 56, 60],
+    reads: [caPath, ...reads],
   });
   const body = r.stdout.trim();
   return { ok: r.code === 0 && body === 'ok', detail: body || r.stderr.trim() || `curl exit ${r.code}` };

@@ -12,7 +12,7 @@ import { installRelease } from './binaries.js';
 import { ensureKubeconfig } from './controlplane.js';
 import { ConfigurationError } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
-import { applyObjects, kubectl, waitUntil } from './kubectl.js';
+import { applyObjects, kubectl, kubectlReads, waitUntil } from './kubectl.js';
 import { NODE_PROBE_SCRIPT, parseNodeFacts } from './preflight-facts.js';
 import { flannelCniPluginRelease, kubernetesRelease } from './releases.js';
 import { ensureService } from './service.js';
@@ -25,7 +25,7 @@ export async function nodeState(
   kubeconfig: string,
   name: string,
 ): Promise<{ podCidr: string; ready: string; reason: string; annotations: Record<string, string> } | undefined> {
-  const r = await sh.exec(kubectl(kubeconfig, `get node ${q(name)} -o json`), { allowExitCodes: [0, 1] });
+  const r = await sh.exec(kubectl(kubeconfig, `get node ${q(name)} -o json`), { allowExitCodes: [0, 1], reads: kubectlReads(kubeconfig) });
   if (r.code !== 0) {
     if (/NotFound/.test(r.stderr)) return undefined;
     throw new ConfigurationError(`kubectl get node ${name} on ${sh.name} failed: ${r.stderr.trim()}`);
@@ -134,7 +134,10 @@ export function kubeletActivity(shells: HostShells) {
       await waitUntil(
         `the kubelet on ${host} answers /healthz`,
         async () => {
-          const r = await sh.exec('curl -s --max-time 5 http://127.0.0.1:10248/healthz', { allowExitCodes: [0, 7, 28, 52, 56] });
+          const r = await sh.exec('curl -s --max-time 5 http://127.0.0.1:10248/healthz', {
+            allowExitCodes: [0, 7, 28, 52, 56],
+            reads: [KUBELET_UNIT_PATH, KUBELET_CONFIG_PATH],
+          });
           return r.code === 0 && r.stdout.trim() === 'ok' ? true : undefined;
         },
         ctx,

@@ -21,6 +21,7 @@ import { createWorker } from '../../worker.js';
 import { applySpec, follow } from '../../cli/cluster-ops.js';
 import type { ClusterStatus, ConvergeResult } from '../../workflows/status.js';
 import { devServer } from '../helpers/temporal.js';
+import { smoke } from '../helpers/smoke.js';
 import { createActivities, dryRunShells, sshShells } from '../../activities/index.js';
 import { dryRun, type DryRunReport } from '../../cli/dry-run.js';
 import { PHASES, stepOf } from '../../workflows/phases/index.js';
@@ -34,6 +35,9 @@ let pool: SshPool;
 let spec: ClusterSpec;
 let plan: ClusterPlan;
 let firstRun: ConvergeResult;
+let firstHistory: unknown[] = [];
+let smokeChecks: ReturnType<typeof smoke> | undefined;
+const checks = () => (smokeChecks ??= smoke({ dir, plan }));
 
 /** The seed's ten hosts, moved to a subnet of their own so the test never meets a demo lab. */
 function seedOnTestSubnet(): ClusterSpec {
@@ -121,11 +125,13 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
   it('completes every built phase', async () => {
     const { result, status, history } = await bringUp();
     firstRun = result;
+    firstHistory = history;
     assert.equal(status.state, 'converged', status.error);
     assert.deepEqual(
       status.phases.filter((p) => p.state === 'done').map((p) => p.name),
-      ['preflight', 'hosts', 'pki', 'etcd', 'loadbalancer', 'runtime'],
+      ['preflight', 'hosts', 'pki', 'etcd', 'loadbalancer', 'runtime', 'controlplane', 'workers', 'addons', 'admin'],
     );
+    assert.deepEqual(status.notBuilt, []);
     assert.ok(status.changedCount > 0);
     // No private key material in any payload of the run.
     const texts = payloadTexts(history);
@@ -300,11 +306,23 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     assert.equal((await labExec(dir, 'etcd-1', ['test', '-e', '/usr/local/bin/containerd'])).code, 1);
   });
 
+  // The smoke tests of Kubernetes the Hard Way, from the admin host through the load balancer (test/helpers/smoke.ts).
+  it('1. every node is Ready with the pod range of the plan; control planes are tainted', () => checks().nodesReadyWithPlannedRanges());
+  it('2. /readyz answers ok through the LB; the kubernetes endpoints are the control planes', () =>
+    checks().apiReadyAndEndpointsAreControlPlanes());
+  it('3. a Secret is stored encrypted in etcd', () => checks().secretsEncryptedInEtcd());
+  it('4. a Deployment spread over the workers becomes available', () => checks().deploymentSpreadOverWorkers());
+  it('5. a pod fetches a page from a pod on another worker by pod IP; flannel uses the infrastructure addresses', () =>
+    checks().podToPodAcrossNodes());
+  it('6. a Service answers by name, and cluster DNS resolves through the plan\'s DNS address', () => checks().servicesAndDns());
+  it('7. the NodePort answers from the admin host on every worker', () => checks().nodePortFromAdmin());
+  it('8. logs, exec and port-forward reach the kubelets', () => checks().logsExecPortForward());
+  it('9. the API and leadership survive a stopped API server', () => checks().survivesAnApiServerDown());
+
   it('changes nothing and restarts nothing when run again', async () => {
     const pids = async () => ({
-      etcd: await Promise.all(plan.etcd.members.map((m) => sh(m.name, 'pgrep -x etcd'))),
+      services: await checks().servicePids(),
       haproxy: await sh('lb', 'pgrep -o -x haproxy'),
-      containerd: await Promise.all(['cp-1', 'worker-2'].map((h) => sh(h, 'pgrep -x containerd'))),
     });
     const before = await pids();
     const { result, status, history } = await bringUp();
@@ -317,7 +335,13 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     assert.equal(status.changedCount, 0);
     assert.deepEqual(await pids(), before);
     assert.deepEqual(result.podAllocations, firstRun.podAllocations);
-    assert.ok(!payloadTexts(history).some((t) => t.includes('PRIVATE KEY')));
+    // 11. No private key and no encryption key in any payload of either run.
+    const key = await checks().encryptionKey();
+    for (const h of [firstHistory, history]) {
+      const texts = payloadTexts(h);
+      assert.ok(!texts.some((t) => t.includes('PRIVATE KEY')), 'a payload holds a private key');
+      assert.ok(!texts.some((t) => t.includes(key)), 'a payload holds the encryption key');
+    }
   });
 
   it('dry run on the converged cluster says nothing would change', async () => {
@@ -377,45 +401,19 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     }
   });
 
-  it('marks a backend up when it answers /readyz over TLS, and takes a changed backend list with a reload that keeps open connections', async () => {
-    const cp1 = plan.apiServer.controlPlanes[0]!;
+  it('takes a changed backend list with a reload that keeps open connections to the API servers', async () => {
     const lb = plan.hosts.find((h) => h.name === 'lb')!;
-    // A stand-in for cp-1's API server: a TLS server that answers every GET with 200 (openssl s_server -www).
-    const server = (
-      await sh(
-        cp1.name,
-        'openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=readyz-probe -keyout /tmp/probe.key -out /tmp/probe.crt -days 1 2>/dev/null && ' +
-          `(openssl s_server -quiet -accept ${cp1.address}:${cp1.port} -cert /tmp/probe.crt -key /tmp/probe.key -www >/dev/null 2>&1 & echo $!)`,
-      )
-    ).trim();
+    // A client connection to an API server, open through the load balancer before the change...
+    const client = tlsConnect({ host: lb.address, port: plan.apiServer.port, rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => client.once('secureConnect', resolve).once('error', reject));
+    const master = (await sh('lb', 'pgrep -o -x haproxy')).trim();
+    const base = stepOf('loadbalancer/haproxy').input(plan, 'lb');
+    const grown = { ...base, controlPlanes: [...base.controlPlanes, { name: 'cp-9', address: `${SUBNET}.29`, port: 6443 }] };
+    const ownPool = new SshPool();
     try {
-      // haproxy's health check (GET /readyz over TLS, rise 2 every 5 s) brings the backend up; until then the LB
-      // has no server to send a connection to.
-      const readyz = () =>
-        execFileSync('curl', ['-sk', '--max-time', '2', `https://${lb.address}:${plan.apiServer.port}/readyz`]).toString();
-      const until = Date.now() + 60_000;
-      for (;;) {
-        try {
-          if (readyz().includes('s_server')) break;
-        } catch {
-          /* no backend up yet */
-        }
-        assert.ok(Date.now() < until, 'the LB never sent traffic to the backend that answers /readyz');
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-      // A client connection open through the load balancer before the change...
-      const client = tlsConnect({ host: lb.address, port: plan.apiServer.port, rejectUnauthorized: false });
-      await new Promise<void>((resolve, reject) => client.once('secureConnect', resolve).once('error', reject));
-      const master = (await sh('lb', 'pgrep -o -x haproxy')).trim();
-      const base = stepOf('loadbalancer/haproxy').input(plan, 'lb');
-      const grown = { ...base, controlPlanes: [...base.controlPlanes, { name: 'cp-9', address: `${SUBNET}.29`, port: 6443 }] };
-      const ownPool = new SshPool();
-      try {
-        const r = await createActivities(sshShells(ownPool))['loadbalancer/haproxy'](grown);
-        assert.deepEqual(r.changed, ['/etc/haproxy/haproxy.cfg', 'reloaded haproxy']);
-      } finally {
-        await ownPool.close();
-      }
+      const acts = createActivities(sshShells(ownPool));
+      const r = await acts['loadbalancer/haproxy'](grown);
+      assert.deepEqual(r.changed, ['/etc/haproxy/haproxy.cfg', 'reloaded haproxy']);
       assert.equal((await sh('lb', 'pgrep -o -x haproxy')).trim(), master, 'the master process was not restarted');
       assert.match(await sh('lb', 'cat /etc/haproxy/haproxy.cfg'), /^ {4}server cp-9 /m);
       // ...still carries a request after the reload.
@@ -426,9 +424,11 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
         client.on('error', reject);
         client.write('GET /readyz HTTP/1.0\r\n\r\n');
       });
-      assert.match(reply, /^HTTP\/1\.0 200 ok/);
+      assert.match(reply, /^HTTP\/1\.[01] 200 OK[\s\S]*\r\n\r\nok$/);
+      // Back to the plan's backends.
+      assert.deepEqual((await acts['loadbalancer/haproxy'](base)).changed, ['/etc/haproxy/haproxy.cfg', 'reloaded haproxy']);
     } finally {
-      await sh(cp1.name, `kill ${server}; rm -f /tmp/probe.key /tmp/probe.crt`);
+      await ownPool.close();
     }
   });
 });

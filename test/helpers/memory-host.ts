@@ -3,8 +3,13 @@
 // command throws, and so does a command sent through the wrong door (a change through exec(), a read through
 // change()): a test never passes by accident, and a dry run can trust that exec() never changes a host.
 //
-// A MemoryLab holds several hosts (HostShells): etcdctl on one member asks the others, as the real one does.
-import { createHash } from 'node:crypto';
+// A MemoryLab holds several hosts (HostShells): etcdctl on one member asks the others, as the real one does. It also
+// holds a tiny Kubernetes API (MemoryApiServer) that the hosts reach the way the real one is reached: curl and kubectl
+// get an answer only from a kube-apiserver that runs on a control plane (directly, or behind the load balancer's
+// haproxy) with etcd's quorum; kubectl authenticates with its kubeconfig's client certificate and is authorized by
+// RBAC objects stored there. Node status, the CoreDNS Deployment's replicas and flanneld's lease follow from the
+// services the hosts run (kubelet, containerd, controller manager, scheduler, flanneld).
+import { createHash, X509Certificate } from 'node:crypto';
 import { posix } from 'node:path';
 import {
   fileAction,
@@ -18,6 +23,7 @@ import {
 import { NODE_PROBE_SCRIPT, PROBED_COMMANDS, PROBE_SCRIPT } from '../../activities/preflight-facts.js';
 import { KERNEL_STATE_SCRIPT } from '../../activities/kernel.js';
 import type { HostTarget } from '../../activities/types.js';
+import { cidrContains, formatIPv4, parseCidr } from '../../model/cidr.js';
 import { CommandFailed, ConnectionFailed } from '../../remote/errors.js';
 import type { ExecResult } from '../../remote/exec.js';
 import { certificatePublicKeyPem, pemDigest } from '../../pki/openssl.js';
@@ -62,6 +68,8 @@ export interface MemoryHostOptions {
   commands?: string[];
   /** /etc/hosts as the OS made it. */
   etcHosts?: string;
+  /** /etc/resolv.conf as the OS made it (default: the VirtualBox NAT's resolver); null: the host has none. */
+  resolvConf?: string | null;
 }
 
 /** One entry of a host's log: what the activity asked, in order. */
@@ -140,6 +148,8 @@ export class MemoryHost implements HostShell {
   node = { cgroupV1: false, systemd: true, sysResource: true };
   /** Image references in containerd's k8s.io namespace. */
   readonly images = new Set<string>();
+  /** flanneld's VXLAN device (flannel.1) once it has its lease: the address it sends from. */
+  vxlan: { local: string } | undefined;
   /** Swap devices, kernel modules, and the node's kernel settings (value, writable here?). */
   kernel = {
     swapDevices: 0,
@@ -165,6 +175,7 @@ export class MemoryHost implements HostShell {
     this.defaultRoute = o.defaultRoute ?? { via: '10.0.2.2', dev: 'eth0' };
     this.commands = new Set(o.commands ?? DEBIAN_COMMANDS);
     this.write('/etc/hosts', o.etcHosts ?? `127.0.0.1\tlocalhost\n127.0.1.1\t${o.name}\n`, 0o644);
+    if (o.resolvConf !== null) this.write('/etc/resolv.conf', o.resolvConf ?? 'nameserver 10.0.2.3\n', 0o644);
   }
 
   // ---- direct access for tests ----------------------------------------------------------------------------------
@@ -212,6 +223,7 @@ export class MemoryHost implements HostShell {
     c.node = { ...this.node };
     c.kernel = structuredClone(this.kernel);
     for (const i of this.images) c.images.add(i);
+    c.vxlan = this.vxlan ? { ...this.vxlan } : undefined;
     c.extra.push(...this.extra);
     return c;
   }
@@ -229,6 +241,7 @@ export class MemoryHost implements HostShell {
       ...dirs,
       ...services,
       ...images,
+      ...(this.vxlan ? [`flannel.1 local ${this.vxlan.local}`] : []),
       `daemon-reloads ${this.daemonReloads}`,
       `commands ${[...this.commands].sort().join(',')}`,
     ].join('\n');
@@ -649,6 +662,7 @@ export class MemoryHost implements HostShell {
         else s.restarts++;
         s.active = true;
         s.running = { unit, ...(name === 'haproxy' ? { config: this.text('/etc/haproxy/haproxy.cfg') } : {}) };
+        if (name === 'flanneld') this.flanneldStarted();
         return ok();
       },
     },
@@ -765,6 +779,93 @@ export class MemoryHost implements HostShell {
         return ok(bind?.endsWith(`:${m[1]}`) ? `LISTEN 0      4096   ${bind}      0.0.0.0:*\n` : '');
       },
     },
+    // ---- Kubernetes: the control plane's, the nodes' and the add-ons' commands ----------------------------------
+    { pattern: /^cat (\S+)$/, mutates: false, run: (m) => this.cat(words(m[1]!)[0]!) },
+    {
+      // activities/kubectl.ts apiReady: the API's /readyz, anonymous, with the cluster CA.
+      pattern: /^curl -sS --max-time 5 --cacert (\S+) (\S+\/readyz'?)$/,
+      mutates: false,
+      run: (m) => {
+        const [ca, url] = [words(m[1]!)[0]!, words(m[2]!)[0]!.replace(/\/readyz$/, '')];
+        if (!this.files.has(ca)) return fail(77, `curl: (77) error setting certificate file: ${ca}`);
+        const a = this.lab?.apiAt(url) ?? { error: 'refused' as const };
+        if ('error' in a) {
+          const at = /^https?:\/\/([^/]+)/.exec(url)?.[1] ?? url;
+          return a.error === 'refused'
+            ? fail(7, `curl: (7) Failed to connect to ${at.replace(':', ' port ')} after 0 ms: Couldn't connect to server`)
+            : fail(52, 'curl: (52) Empty reply from server');
+        }
+        // Not ready: HTTP 500 with the failing checks (curl without -f exits 0).
+        return a.ready ? ok('ok') : ok('[+]ping ok\n[+]log ok\n[-]etcd failed: reason withheld\nreadyz check failed\n');
+      },
+    },
+    {
+      // kube-controller-manager (10257) and kube-scheduler (10259) serve their health on the loopback.
+      pattern: /^curl -sk --max-time 5 https:\/\/127\.0\.0\.1:(10257|10259)\/healthz$/,
+      mutates: false,
+      run: (m) => {
+        const name = m[1] === '10257' ? 'kube-controller-manager' : 'kube-scheduler';
+        return this.controllerHealthy(name)
+          ? ok('ok')
+          : fail(7, `curl: (7) Failed to connect to 127.0.0.1 port ${m[1]} after 0 ms: Couldn't connect to server`);
+      },
+    },
+    {
+      pattern: /^curl -s --max-time 5 http:\/\/127\.0\.0\.1:10248\/healthz$/,
+      mutates: false,
+      run: () => (this.kubeletRuns() ? ok('ok') : fail(7, '')),
+    },
+    {
+      // activities/kubectl.ts applyObjects: the one kubectl command that changes the cluster.
+      pattern: /^(\S+\/kubectl) --kubeconfig=(\S+) --request-timeout=\S+ (apply .+)$/,
+      mutates: true,
+      run: (m, input) => this.kubectl(m[0], m[1]!, words(m[2]!)[0]!, words(m[3]!), input),
+    },
+    {
+      pattern: /^(\S+\/kubectl) --kubeconfig=(\S+) (?:--request-timeout=\S+ )?((?:diff|get|auth|-n) .+)$/,
+      mutates: false,
+      run: (m, input) => this.kubectl(m[0], m[1]!, words(m[2]!)[0]!, words(m[3]!), input),
+    },
+    {
+      // activities/addons.ts coreDnsActivity: the node's resolvers.
+      pattern: /^grep -E '\^\\s\*nameserver\\s' (\S+)$/,
+      mutates: false,
+      run: (m) => {
+        const path = words(m[1]!)[0]!;
+        const text = this.text(path);
+        if (text === undefined) return fail(2, `grep: ${path}: No such file or directory`);
+        const hits = text.split('\n').filter((l) => /^\s*nameserver\s/.test(l));
+        return hits.length ? ok(hits.map((l) => `${l}\n`).join('')) : fail(1, '');
+      },
+    },
+    {
+      // activities/nodes.ts kubeletActivity: the other network configurations in the CNI directory.
+      pattern: /^ls -1 (\S+) 2>\/dev\/null \| grep -v '([^']*)' \|\| true$/,
+      mutates: false,
+      run: (m) => {
+        const skip = new RegExp(m[2]!);
+        return ok(
+          this.ls(words(m[1]!)[0]!)
+            .filter((f) => !skip.test(f))
+            .map((f) => `${f}\n`)
+            .join(''),
+        );
+      },
+    },
+    {
+      pattern: /^ip -d -o link show (\S+)$/,
+      mutates: false,
+      run: (m) => {
+        const dev = words(m[1]!)[0]!;
+        if (dev !== 'flannel.1' || !this.vxlan) return fail(1, `Device "${dev}" does not exist.`);
+        const under = this.interfaces.find((i) => i.address === this.vxlan!.local)?.name ?? 'eth1';
+        return ok(
+          `5: flannel.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UNKNOWN mode DEFAULT group default \\    ` +
+            `link/ether 8e:2f:1a:00:00:01 brd ff:ff:ff:ff:ff:ff promiscuity 0 minmtu 68 maxmtu 65535 \\    ` +
+            `vxlan id 1 local ${this.vxlan.local} dev ${under} srcport 0 0 dstport 8472 nolearning ttl auto ageing 300\n`,
+        );
+      },
+    },
   ];
 
   etcdRuns(): boolean {
@@ -773,6 +874,247 @@ export class MemoryHost implements HostShell {
 
   etcdName(): string {
     return /--name (\S+)/.exec(this.services.get('etcd')?.running?.unit ?? '')?.[1] ?? this.name;
+  }
+
+  // ---- Kubernetes ---------------------------------------------------------------------------------------------------
+
+  /** The unit a service runs (what it loaded at its last start), when it is active on a reachable host. */
+  private runningUnit(name: string): string | undefined {
+    const s = this.services.get(name);
+    return !this.down && s?.active ? s.running?.unit : undefined;
+  }
+
+  private cat(path: string): ExecResult {
+    const text = this.text(path);
+    return text === undefined ? fail(1, `cat: ${path}: No such file or directory`) : ok(text);
+  }
+
+  /** The names of the files directly in a directory, sorted (ls -1). */
+  private ls(dir: string): string[] {
+    const prefix = `${dir.replace(/\/+$/, '')}/`;
+    return [...this.files.keys()]
+      .filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/'))
+      .map((p) => p.slice(prefix.length))
+      .sort();
+  }
+
+  /**
+   * The kube-apiserver running here: its port, whether /readyz passes (its etcd servers hold a quorum), its service
+   * range and client CA. None when it is not running, or when a file its unit names is missing (it exits at start).
+   */
+  apiServer(): { port: number; ready: boolean; serviceRange?: string; clientCa?: string } | undefined {
+    const unit = this.runningUnit('kube-apiserver');
+    if (unit === undefined) return undefined;
+    const files = [...unit.matchAll(/--([a-z-]+)=(\/\S+)/g)].filter(([, f]) => f !== 'audit-log-path').map(([, , p]) => p!);
+    if (files.some((p) => !this.files.has(p))) return undefined;
+    const audit = flag(unit, 'audit-log-path');
+    if (audit && !this.dirs.has(posix.dirname(audit))) return undefined;
+    const etcd = (flag(unit, 'etcd-servers') ?? '').split(',').filter(Boolean);
+    const healthy = etcd.filter((u) => this.lab?.byUrl(u)?.etcdRuns()).length;
+    return {
+      port: Number(flag(unit, 'secure-port') ?? 6443),
+      ready: etcd.length > 0 && healthy * 2 > etcd.length,
+      ...(flag(unit, 'service-cluster-ip-range') ? { serviceRange: flag(unit, 'service-cluster-ip-range')! } : {}),
+      ...(flag(unit, 'client-ca-file') ? { clientCa: this.text(flag(unit, 'client-ca-file')!) } : {}),
+    };
+  }
+
+  /**
+   * kubectl's (or a component's) view of the API with `kubeconfig` on this host: who its client certificate says it
+   * is, or the error kubectl prints (no such kubeconfig, unreadable certificate, unreachable or unready API,
+   * a certificate the API server's client CA did not sign).
+   */
+  kubeClient(kubeconfig: string): { who: Identity; api: MemoryApiServer; server: MemoryHost } | { error: string } {
+    const text = this.text(kubeconfig);
+    if (text === undefined) return { error: `error: stat ${kubeconfig}: no such file or directory` };
+    const field = (name: string) => {
+      const v = new RegExp(`^\\s*${name}: (.+)$`, 'm').exec(text)?.[1]?.trim();
+      if (v === undefined) return undefined;
+      try {
+        return JSON.parse(v) as string;
+      } catch {
+        return v;
+      }
+    };
+    const [url, ca, cert, key] = ['server', 'certificate-authority', 'client-certificate', 'client-key'].map(field);
+    if (!url) return { error: 'error: no server found for cluster' };
+    for (const [what, p] of [
+      ['certificate-authority', ca],
+      ['client-cert', cert],
+      ['client-key', key],
+    ] as const) {
+      if (p !== undefined && !this.files.has(p)) return { error: `error: unable to read ${what} ${p} due to open ${p}: no such file or directory` };
+    }
+    const at = /^https?:\/\/([^/]+)/.exec(url)?.[1] ?? url;
+    const a = this.lab?.apiAt(url) ?? { error: 'refused' as const };
+    if ('error' in a) {
+      return {
+        error:
+          a.error === 'refused'
+            ? `The connection to the server ${at} was refused - did you specify the right host or port?`
+            : 'Unable to connect to the server: EOF',
+      };
+    }
+    if (!a.ready) return { error: 'Error from server: etcdserver: request timed out' };
+    let who: Identity = { user: 'system:anonymous', groups: ['system:unauthenticated'] };
+    if (cert !== undefined) {
+      const x = new X509Certificate(this.text(cert)!);
+      const clientCa = a.host.apiServer()?.clientCa;
+      if (!clientCa || !x.verify(new X509Certificate(clientCa).publicKey)) return { error: 'error: You must be logged in to the server (Unauthorized)' };
+      const attrs = x.subject.split('\n').map((l) => l.split('=') as [string, string]);
+      who = {
+        user: attrs.find(([k]) => k === 'CN')?.[1] ?? '',
+        groups: [...attrs.filter(([k]) => k === 'O').map(([, v]) => v), 'system:authenticated'],
+      };
+    }
+    return { who, api: this.lab!.api, server: a.host };
+  }
+
+  /** kube-controller-manager or kube-scheduler runs here and reaches the API with its kubeconfig. */
+  controllerHealthy(name: 'kube-controller-manager' | 'kube-scheduler'): boolean {
+    const unit = this.runningUnit(name);
+    const kubeconfig = unit === undefined ? undefined : flag(unit, 'kubeconfig');
+    return kubeconfig !== undefined && !('error' in this.kubeClient(kubeconfig));
+  }
+
+  /** The kubelet runs here (and stays up: it needs containerd). */
+  kubeletRuns(): boolean {
+    return this.runningUnit('kubelet') !== undefined && this.containerdVersion() !== undefined;
+  }
+
+  /** The name the kubelet here registers as (--hostname-override, else the host's name), once it ran. */
+  kubeletNodeName(): string | undefined {
+    const unit = this.services.get('kubelet')?.running?.unit;
+    return unit === undefined ? undefined : (flag(unit, 'hostname-override') ?? this.name);
+  }
+
+  /** The Ready condition the kubelet here posts for its Node (none before it ever ran). */
+  nodeReady(): { type: 'Ready'; status: string; reason: string; message: string } | undefined {
+    const unit = this.services.get('kubelet')?.running?.unit;
+    if (unit === undefined) return undefined;
+    const kubeconfig = flag(unit, 'kubeconfig');
+    if (!this.kubeletRuns() || kubeconfig === undefined || 'error' in this.kubeClient(kubeconfig)) {
+      return { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' };
+    }
+    // containerd reports the network ready once its CNI directory holds a configuration (flannel's waits for flanneld).
+    const confDir = /conf_dir = "([^"]+)"/.exec(this.text('/etc/containerd/config.toml') ?? '')?.[1] ?? '/etc/cni/net.d';
+    if (!this.ls(confDir).some((f) => /\.(conf|conflist|json)$/.test(f))) {
+      return {
+        type: 'Ready',
+        status: 'False',
+        reason: 'KubeletNotReady',
+        message:
+          'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
+      };
+    }
+    return { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' };
+  }
+
+  /** flanneld holds its lease: it runs, and wrote its subnet file. */
+  flannelLeased(): boolean {
+    const unit = this.runningUnit('flanneld');
+    return unit !== undefined && this.files.has(flag(unit, 'subnet-file') ?? '/run/flannel/subnet.env');
+  }
+
+  /**
+   * flanneld (--kube-subnet-mgr) at start: reads its network config, finds its Node (NODE_NAME) through its kubeconfig,
+   * takes the Node's podCIDR as its lease, writes the subnet file, brings up flannel.1 on --iface and annotates the
+   * Node with its public IP. Without a network config, an API that lets it in, or a podCIDR, it has no lease.
+   */
+  private flanneldStarted(): void {
+    const unit = this.services.get('flanneld')?.running?.unit ?? '';
+    const subnetFile = flag(unit, 'subnet-file') ?? '/run/flannel/subnet.env';
+    this.files.delete(subnetFile);
+    this.vxlan = undefined;
+    const node = /NODE_NAME=(\S+)/.exec(unit)?.[1];
+    const kubeconfig = flag(unit, 'kubeconfig-file');
+    let network: string | undefined;
+    try {
+      network = (JSON.parse(this.text(flag(unit, 'net-config-path') ?? '/etc/kube-flannel/net-conf.json') ?? '') as { Network?: string }).Network;
+    } catch {
+      return;
+    }
+    if (!node || !kubeconfig || !network) return;
+    const c = this.kubeClient(kubeconfig);
+    if ('error' in c || !c.api.can(c.who, 'get', '', 'nodes') || !c.api.can(c.who, 'patch', '', 'nodes/status')) return;
+    const podCidr = (c.api.get('Node', node)?.['spec'] as { podCIDR?: string } | undefined)?.podCIDR;
+    if (!podCidr) return;
+    const sub = parseCidr(podCidr);
+    this.write(
+      subnetFile,
+      `FLANNEL_NETWORK=${network}\nFLANNEL_SUBNET=${formatIPv4(sub.network + 1)}/${sub.prefix}\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n`,
+      0o644,
+    );
+    const iface = flag(unit, 'iface');
+    this.vxlan = { local: this.interfaces.find((i) => i.address === iface || i.name === iface)?.address ?? this.address };
+    c.api.annotate('Node', node, {
+      'flannel.alpha.coreos.com/backend-type': 'vxlan',
+      'flannel.alpha.coreos.com/public-ip': flag(unit, 'public-ip') ?? this.vxlan.local,
+    });
+  }
+
+  /** kubectl: exactly the command lines of activities/kubectl.ts and its callers. */
+  private kubectl(cmd: string, bin: string, kubeconfig: string, args: string[], input: Buffer | undefined): ExecResult {
+    const unknown = () => {
+      throw new Error(`${this.name}: the memory host does not know this kubectl command: ${cmd}`);
+    };
+    if (((this.files.get(bin)?.mode ?? 0) & 0o111) === 0) return fail(127, `sh: 1: ${bin}: not found`);
+    const verb = args[0] === '-n' ? args[2] : args[0];
+    // kubectl diff exits 1 for differences, and above 1 for its own errors.
+    const errorCode = verb === 'diff' ? 2 : 1;
+    const c = this.kubeClient(kubeconfig);
+    if ('error' in c) return fail(errorCode, `${c.error}\n`);
+    const { api, who } = c;
+    const lab = this.lab!;
+
+    if (verb === 'diff' || verb === 'apply') {
+      if (args.slice(1).join(' ') !== `--server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f -`) unknown();
+      let items: KubeObject[];
+      try {
+        const doc = JSON.parse(input?.toString() ?? '') as KubeObject & { items?: KubeObject[] };
+        items = doc.kind === 'List' ? (doc.items ?? []) : [doc];
+      } catch (e) {
+        return fail(errorCode, `error: error parsing STDIN: ${(e as Error).message}\n`);
+      }
+      const checked = items.map((o) => api.check(o, who, c.server.apiServer()?.serviceRange));
+      const bad = checked.find((x) => 'error' in x);
+      if (bad && 'error' in bad) return fail(errorCode, `${bad.error}\n`);
+      const objects = checked as { object: KubeObject; file: string }[];
+      if (verb === 'apply') {
+        return ok(objects.map(({ object }) => `${api.apply(object)} serverside-applied\n`).join(''));
+      }
+      let out = '';
+      for (const { object, file } of objects) {
+        const live = api.live(file);
+        const merged = api.merged(object);
+        if (live && canonical(live) === canonical(merged)) continue;
+        out += unifiedDiff(`/tmp/LIVE-1/${file}`, `/tmp/MERGED-1/${file}`, live ? pretty(live) : '', pretty(merged));
+      }
+      return out ? fail(1, '', out) : ok();
+    }
+
+    if (verb === 'get') {
+      // [-n NAMESPACE] get KIND NAME -o json|jsonpath=TEMPLATE
+      const ns = args[0] === '-n' ? args[1]! : 'default';
+      const [, kindWord, name, o, format] = args[0] === '-n' ? args.slice(2) : args;
+      const kind = kindOf(kindWord ?? '');
+      if (!kind || !name || o !== '-o' || !format || !(format === 'json' || format.startsWith('jsonpath='))) return unknown();
+      const t = KINDS[kind]!;
+      const group = t.apiVersion.includes('/') ? t.apiVersion.split('/')[0]! : '';
+      const what = `${t.resource}${group ? `.${group}` : ''} "${name}"`;
+      if (!api.can(who, 'get', group, t.resource)) {
+        return fail(1, `Error from server (Forbidden): ${what} is forbidden: ${forbidden(who, 'get', group, t.resource, t.namespaced ? ns : undefined)}\n`);
+      }
+      const obj = lab.view(kind, name, t.namespaced ? ns : undefined);
+      if (!obj) return fail(1, `Error from server (NotFound): ${what} not found\n`);
+      return ok(format === 'json' ? `${JSON.stringify(obj, null, 4)}\n` : jsonpath(obj, format.slice('jsonpath='.length)));
+    }
+
+    if (verb === 'auth' && args[1] === 'can-i' && args.length === 5 && args[4] === '--all-namespaces') {
+      const allowed = api.can(who, args[2]!, '*', args[3]!);
+      return allowed ? ok('yes\n') : fail(1, '', 'no\n');
+    }
+    return unknown();
   }
 
   private probe(): string {

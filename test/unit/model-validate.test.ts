@@ -65,6 +65,8 @@ describe('the seed validates with defaults applied', () => {
       containerd: 'v1.6.20',
       runc: 'v1.1.5',
       cniPlugins: 'v1.1.1',
+      flannel: 'v0.28.10',
+      flannelCniPlugin: 'v1.7.1-flannel1',
     });
     assert.deepEqual(r.spec.binaries, { source: 'official' });
     assert.deepEqual(r.spec.images, {

@@ -62,6 +62,15 @@ describe('cluster workflow', () => {
       'loadbalancer/haproxy',
       'runtime/containerd',
       'runtime/images',
+      'controlplane/encryption-config',
+      'controlplane/services',
+      'controlplane/rbac',
+      'workers/register',
+      'workers/kubelet',
+      'workers/ready',
+      'addons/flannel',
+      'addons/coredns',
+      'admin/kubectl',
     ] as const;
     for (let i = 1; i < order.length; i++) {
       assert.ok(last(calls, order[i - 1]!) <= first(calls, order[i]!), `${order[i - 1]} must finish before ${order[i]} starts`);
@@ -71,8 +80,22 @@ describe('cluster workflow', () => {
     const members = callsOf(calls, 'etcd/member');
     assert.equal(members.length, 3);
     assert.ok(Math.max(...members.map((m) => m.start)) < Math.min(...members.map((m) => m.end!)), 'etcd members start together');
-    assert.deepEqual(st.notBuilt, ['controlplane', 'workers', 'addons', 'admin']);
-    assert.equal(st.phases.filter((p) => p.state === 'done').length, 6);
+    assert.deepEqual(st.notBuilt, []);
+    assert.equal(st.phases.filter((p) => p.state === 'done').length, 10);
+    // Cluster-wide steps run once, from the first control plane; node steps once per kubelet host.
+    for (const a of ['controlplane/encryption-config', 'controlplane/rbac', 'addons/coredns'] as const) {
+      assert.deepEqual(
+        callsOf(calls, a).map((c) => c.host),
+        ['cp-1'],
+      );
+    }
+    for (const a of ['workers/register', 'workers/kubelet', 'workers/ready', 'addons/flannel'] as const) {
+      assert.equal(callsOf(calls, a).length, 4);
+    }
+    assert.deepEqual(
+      callsOf(calls, 'admin/kubectl').map((c) => c.host),
+      ['admin'],
+    );
     assert.deepEqual(
       callsOf(calls, 'runtime/containerd')
         .map((c) => c.host)
@@ -259,10 +282,23 @@ describe('cluster workflow', () => {
         // Only the blocked step and what follows it ran again; etcd-1 and etcd-3 had finished.
         assert.deepEqual(after.slice(0, 3), ['etcd/member/etcd-2', 'etcd/quorum/etcd-1', 'loadbalancer/haproxy/lb']);
         const nodes = ['cp-1', 'cp-2', 'worker-1', 'worker-2'];
-        assert.deepEqual(after.slice(3).sort(), [
-          ...nodes.map((n) => `runtime/containerd/${n}`),
-          ...nodes.map((n) => `runtime/images/${n}`),
-        ]);
+        assert.deepEqual(
+          after.slice(3).sort(),
+          [
+            ...nodes.map((n) => `runtime/containerd/${n}`),
+            ...nodes.map((n) => `runtime/images/${n}`),
+            'controlplane/encryption-config/cp-1',
+            'controlplane/services/cp-1',
+            'controlplane/services/cp-2',
+            'controlplane/rbac/cp-1',
+            ...nodes.map((n) => `workers/register/${n}`),
+            ...nodes.map((n) => `workers/kubelet/${n}`),
+            ...nodes.map((n) => `workers/ready/${n}`),
+            ...nodes.map((n) => `addons/flannel/${n}`),
+            'addons/coredns/cp-1',
+            'admin/kubectl/admin',
+          ].sort(),
+        );
         const final = await handle.query(statusQuery);
         assert.ok(final.steps.find((s) => s.name === 'etcd/member/etcd-1')?.reused);
         assert.deepEqual(final.steps.find((s) => s.name === 'etcd/member/etcd-2')?.changed, [

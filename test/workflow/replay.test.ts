@@ -9,6 +9,8 @@
 //   history-0.4-rolling.pb  hardway 0.4: a bring-up, then a second converge that rolls the etcd members one at a
 //                           time (patch etcd-rolling); recorded with HARDWAY_RECORD_ROLLING_HISTORY=<file> and
 //                           --test-name-pattern='one at a time'
+//   history-0.5-cluster.pb  hardway 0.5: the whole bring-up (patches phase-controlplane, phase-workers,
+//                           phase-addons, phase-admin), then a rolling converge; recorded the same way
 //
 // When a release changes the workflow's shape ON PURPOSE (behind `patched()`), keep the old fixtures and record
 // the new shape next to them:
@@ -29,6 +31,7 @@ const fixtures = [
   { file: 'history-0.2-entity.pb', workflowId: 'cluster-order' },
   { file: 'history-0.3-runtime.pb', workflowId: 'cluster-order' },
   { file: 'history-0.4-rolling.pb', workflowId: 'cluster-rolling' },
+  { file: 'history-0.5-cluster.pb', workflowId: 'cluster-rolling' },
 ];
 
 describe('replay of recorded histories', () => {
