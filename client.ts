@@ -3,6 +3,7 @@
 // (or inside `up --worker` / `demo`). Each command lives in cli/commands/<name>.ts.
 import { Command } from 'commander';
 import { demoCommand } from './cli/commands/demo.js';
+import { kubeconfigCommand } from './cli/commands/kubeconfig.js';
 import { labCommand } from './cli/commands/lab.js';
 import { planCommand } from './cli/commands/plan.js';
 import { retryCommand } from './cli/commands/retry.js';
@@ -27,6 +28,7 @@ planCommand(program);
 upCommand(program);
 statusCommand(program);
 retryCommand(program);
+kubeconfigCommand(program);
 workerCommand(program);
 serverCommand(program);
 labCommand(program);

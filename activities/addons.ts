@@ -46,7 +46,11 @@ export function flannelActivity(shells: HostShells) {
           name: 'flanneld',
           unitPath: FLANNEL_UNIT_PATH,
           unit,
-          inputsDigest: createHash('sha256').update(netConfig).update(kubeconfig).digest('hex'),
+          inputsDigest: createHash('sha256')
+            .update(netConfig)
+            .update(kubeconfig)
+            .update((await sh.exec(`sha256sum ${q(input.kubeconfig.caPath)} ${q(input.kubeconfig.certPath)}`, { reads: [input.kubeconfig.caPath, input.kubeconfig.certPath] })).stdout)
+            .digest('hex'),
           binaries: [`${FLANNEL_BIN_DIR}/flanneld`],
         },
         ctx,

@@ -107,7 +107,10 @@ export function kubeletActivity(shells: HostShells) {
       ] as const) {
         if ((await sh.putFile(path, text, { mode: '0644', owner: 'root', group: 'root' })).changed) ctx.changed(path);
       }
-      const caSum = (await sh.exec(`sha256sum ${q(input.tls.caPath)}`, { reads: [input.tls.caPath] })).stdout;
+      // What the kubelet and kube-proxy load once: the CA and their own certificates (a renewal restarts them).
+      const sums = async (paths: string[]) => (await sh.exec(`sha256sum ${paths.map(q).join(' ')}`, { reads: paths })).stdout;
+      const kubeletFiles = await sums([input.tls.caPath, input.tls.certPath]);
+      const proxyFiles = await sums([input.kubeProxy.caPath, input.kubeProxy.certPath]);
       const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
       await ensureService(
         sh,
@@ -115,7 +118,7 @@ export function kubeletActivity(shells: HostShells) {
           name: 'kubelet',
           unitPath: KUBELET_UNIT_PATH,
           unit: kubeletUnit,
-          inputsDigest: digest(kubeletConfig, kubeletKubeconfig, caSum),
+          inputsDigest: digest(kubeletConfig, kubeletKubeconfig, kubeletFiles),
           binaries: [`${KUBERNETES_BIN_DIR}/kubelet`],
         },
         ctx,
@@ -126,7 +129,7 @@ export function kubeletActivity(shells: HostShells) {
           name: 'kube-proxy',
           unitPath: KUBE_PROXY_UNIT_PATH,
           unit: proxyUnit,
-          inputsDigest: digest(proxyConfig, proxyKubeconfig, caSum),
+          inputsDigest: digest(proxyConfig, proxyKubeconfig, proxyFiles),
           binaries: [`${KUBERNETES_BIN_DIR}/kube-proxy`],
         },
         ctx,

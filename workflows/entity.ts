@@ -87,6 +87,11 @@ export class ClusterEntity {
     }
   }
 
+  /** The spec the cluster converges to (the last accepted one). */
+  get spec(): ClusterSpec | undefined {
+    return this.desired?.spec;
+  }
+
   /** Whether the cluster can take `spec` now, and its plan; throws an Error that says why not. Pure. */
   check(spec: ClusterSpec): Accepted {
     return acceptSpec(spec, {

@@ -4,7 +4,7 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import type { Accepted } from './accept.js';
 import type { ClusterEntity } from './entity.js';
-import { applySignal, applyUpdate, retrySignal, retryUpdate, statusQuery } from './status.js';
+import { applySignal, applyUpdate, retrySignal, retryUpdate, specQuery, statusQuery } from './status.js';
 
 /** A spec refused inside an accepted update: an ApplicationFailure (a plain Error would retry the task forever). */
 function checkedOrFail(e: ClusterEntity, spec: Parameters<ClusterEntity['check']>[0]): Accepted {
@@ -21,6 +21,7 @@ function nothingToRetry(e: ClusterEntity): string | undefined {
 
 export function setClusterHandlers(e: ClusterEntity): void {
   setHandler(statusQuery, () => e.status);
+  setHandler(specQuery, () => e.spec ?? null);
 
   setHandler(
     applyUpdate,

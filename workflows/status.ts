@@ -100,6 +100,8 @@ export interface ConvergeResult {
 }
 
 export const statusQuery = defineQuery<ClusterStatus>('status');
+/** The cluster file the workflow converges to (the last accepted one), or null before any: public data only. */
+export const specQuery = defineQuery<ClusterSpec | null>('spec');
 /** Apply a cluster spec: validated before it enters history; returns when its converge has finished or blocked. */
 export const applyUpdate = defineUpdate<ConvergeResult, [ApplyRequest]>('apply');
 /** The same, fire-and-forget, for `temporal workflow signal`; a refused spec is recorded in `changes`. */

@@ -5,7 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { parse as parseYaml } from 'yaml';
 import { createConnection } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,7 @@ import { applySpec, follow } from '../../cli/cluster-ops.js';
 import type { ClusterStatus, ConvergeResult } from '../../workflows/status.js';
 import { devServer } from '../helpers/temporal.js';
 import { smoke } from '../helpers/smoke.js';
+import { kubeconfigAction } from '../../cli/commands/kubeconfig.js';
 import { createActivities, dryRunShells, sshShells } from '../../activities/index.js';
 import { dryRun, type DryRunReport } from '../../cli/dry-run.js';
 import { PHASES, stepOf } from '../../workflows/phases/index.js';
@@ -318,6 +321,36 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
   it('7. the NodePort answers from the admin host on every worker', () => checks().nodePortFromAdmin());
   it('8. logs, exec and port-forward reach the kubelets', () => checks().logsExecPortForward());
   it('9. the API and leadership survive a stopped API server', () => checks().survivesAnApiServerDown());
+
+  it('hardway kubeconfig CLUSTER writes a working admin kubeconfig for this machine, read over SSH', async () => {
+    const file = join(dir, 'workstation.kubeconfig');
+    await kubeconfigAction(spec.name, { address: env.address, namespace: 'default', output: file });
+    assert.equal((statSync(file).mode & 0o777).toString(8), '600');
+    const kc = parseYaml(readFileSync(file, 'utf8')) as {
+      clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+      users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+    };
+    const b64 = (s: string) => Buffer.from(s, 'base64');
+    const { server, 'certificate-authority-data': ca } = kc.clusters[0]!.cluster;
+    assert.equal(server, plan.apiServer.url);
+    const { 'client-certificate-data': cert, 'client-key-data': key } = kc.users[0]!.user;
+    // From this machine, through the load balancer, verifying the API server against the cluster CA.
+    const nodes = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest(
+        `${server}/api/v1/nodes`,
+        { ca: b64(ca), cert: b64(cert), key: b64(key), timeout: 10_000 },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode} ${body}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    const names = (JSON.parse(nodes) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name).sort();
+    assert.deepEqual(names, plan.hosts.filter((h) => h.podCidr).map((h) => h.name).sort());
+  });
 
   it('changes nothing and restarts nothing when run again', async () => {
     const pids = async () => ({
