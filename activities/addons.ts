@@ -49,7 +49,13 @@ export function flannelActivity(shells: HostShells) {
           inputsDigest: createHash('sha256')
             .update(netConfig)
             .update(kubeconfig)
-            .update((await sh.exec(`sha256sum ${q(input.kubeconfig.caPath)} ${q(input.kubeconfig.certPath)}`, { reads: [input.kubeconfig.caPath, input.kubeconfig.certPath] })).stdout)
+            .update(
+              (
+                await sh.exec(`sha256sum ${q(input.kubeconfig.caPath)} ${q(input.kubeconfig.certPath)}`, {
+                  reads: [input.kubeconfig.caPath, input.kubeconfig.certPath],
+                })
+              ).stdout,
+            )
             .digest('hex'),
           binaries: [`${FLANNEL_BIN_DIR}/flanneld`],
         },
@@ -143,8 +149,12 @@ export function adminActivity(shells: HostShells) {
         reads: kubectlReads(k.path),
       });
       if (can.stdout.trim() !== 'yes') {
-        throw new ConfigurationError(`the admin kubeconfig on ${input.target.name} is not a cluster admin (auth can-i: ${can.stdout.trim() || can.stderr.trim()})`);
+        throw new ConfigurationError(
+          `the admin kubeconfig on ${input.target.name} is not a cluster admin (auth can-i: ${can.stdout.trim() || can.stderr.trim()})`,
+        );
       }
-      ctx.notes.push(`kubectl ${input.version} with ${input.kubeconfigs.map((x) => x.path).join(' and ')} (cluster-admin through ${k.server})`);
+      ctx.notes.push(
+        `kubectl ${input.version} with ${input.kubeconfigs.map((x) => x.path).join(' and ')} (cluster-admin through ${k.server})`,
+      );
     });
 }

@@ -64,7 +64,12 @@ export function encryptionConfigActivity(shells: HostShells) {
 }
 
 /** Writes a kubeconfig that names its certificate and key by path (no secret in it; 0600 all the same). */
-export async function ensureKubeconfig(sh: HostShell, cluster: string, k: KubeconfigFile, ctx: Pick<StepContext, 'changed'>): Promise<string> {
+export async function ensureKubeconfig(
+  sh: HostShell,
+  cluster: string,
+  k: KubeconfigFile,
+  ctx: Pick<StepContext, 'changed'>,
+): Promise<string> {
   const text = renderKubeconfig({ cluster, ...k });
   if ((await sh.putFile(k.path, text, { mode: '0600', owner: 'root', group: 'root' })).changed) ctx.changed(k.path);
   return text;
@@ -73,7 +78,8 @@ export async function ensureKubeconfig(sh: HostShell, cluster: string, k: Kubeco
 /** Digest of files a service loads once at start: a change of any restarts it. */
 async function filesDigest(sh: HostShell, paths: string[], extra: string): Promise<string> {
   const { stdout, code } = await sh.exec(`sha256sum ${paths.map(q).join(' ')}`, { reads: paths, allowExitCodes: [0, 1] });
-  if (code !== 0) throw new NotReady(`missing on ${sh.name}: ${paths.join(', ')} (the pki phase or the encryption config step writes them)`);
+  if (code !== 0)
+    throw new NotReady(`missing on ${sh.name}: ${paths.join(', ')} (the pki phase or the encryption config step writes them)`);
   return createHash('sha256').update(stdout).update(extra).digest('hex');
 }
 
@@ -146,7 +152,11 @@ export function controlPlaneActivity(shells: HostShells) {
           name: 'kube-controller-manager',
           unitPath: KUBE_CONTROLLER_MANAGER_UNIT_PATH,
           unit: cmUnit,
-          inputsDigest: await filesDigest(sh, [input.caPath, input.serviceAccount.signingKeyFile, input.controllerManager.certPath], cmKubeconfig),
+          inputsDigest: await filesDigest(
+            sh,
+            [input.caPath, input.serviceAccount.signingKeyFile, input.controllerManager.certPath],
+            cmKubeconfig,
+          ),
           binaries: bin('kube-controller-manager'),
         },
         ctx,

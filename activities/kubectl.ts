@@ -27,6 +27,20 @@ export function parseDiffObjects(out: string): string[] {
   return [...names];
 }
 
+const APPLY_FLAGS = `--server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f -`;
+
+/** What `kubectl diff --server-side` finds different between `list` and the cluster ([] when it cannot name them), or
+ * undefined when the cluster holds every object as `list` has it. */
+export async function objectsDiffer(sh: HostShell, kubeconfig: string, list: string): Promise<string[] | undefined> {
+  const diff = await sh.exec(kubectl(kubeconfig, `diff ${APPLY_FLAGS}`), {
+    input: list,
+    allowExitCodes: [0, 1],
+    timeoutMs: 60_000,
+    reads: kubectlReads(kubeconfig),
+  });
+  return diff.code === 0 ? undefined : parseDiffObjects(diff.stdout);
+}
+
 /**
  * Server-side apply of `list` (a v1 List) with hardway's field manager, only when `kubectl diff --server-side` finds
  * a difference: a re-run against a cluster that holds the objects changes nothing and reports nothing.
@@ -36,17 +50,12 @@ export async function applyObjects(
   kubeconfig: string,
   list: string,
   ctx: Pick<StepContext, 'changed'>,
+  /** What objectsDiffer found just before, when the caller asked already. */
+  known?: string[],
 ): Promise<string[]> {
-  const flags = `--server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f -`;
-  const diff = await sh.exec(kubectl(kubeconfig, `diff ${flags}`), {
-    input: list,
-    allowExitCodes: [0, 1],
-    timeoutMs: 60_000,
-    reads: kubectlReads(kubeconfig),
-  });
-  if (diff.code === 0) return [];
-  const differing = parseDiffObjects(diff.stdout);
-  await sh.change(kubectl(kubeconfig, `apply ${flags}`), {
+  const differing = known ?? (await objectsDiffer(sh, kubeconfig, list));
+  if (!differing) return [];
+  await sh.change(kubectl(kubeconfig, `apply ${APPLY_FLAGS}`), {
     input: list,
     timeoutMs: 60_000,
     summary: `server-side apply ${differing.join(', ') || 'objects'}`,
@@ -67,9 +76,10 @@ export async function waitUntil<T>(
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (Date.now() > until) throw new NotReady(`${what}: not yet after ${Math.round(opts.timeoutMs / 1000)} s${opts.lastSeen ? ` (${opts.lastSeen()})` : ''}`);
+    if (Date.now() > until)
+      throw new NotReady(`${what}: not yet after ${Math.round(opts.timeoutMs / 1000)} s${opts.lastSeen ? ` (${opts.lastSeen()})` : ''}`);
     ctx.progress(`waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, opts.everyMs ?? 2000));
+    await new Promise((r) => setTimeout(r, opts.everyMs ?? 1000));
   }
 }
 
@@ -77,12 +87,7 @@ export async function waitUntil<T>(
  * `/readyz` of an API server as seen from `sh`, with the cluster CA (anonymous: RBAC lets anyone read it). `reads`: what
  * the answer depends on that this step may have just written (the unit it started), for dry runs.
  */
-export async function apiReady(
-  sh: HostShell,
-  url: string,
-  caPath: string,
-  reads: string[] = [],
-): Promise<{ ok: boolean; detail: string }> {
+export async function apiReady(sh: HostShell, url: string, caPath: string, reads: string[] = []): Promise<{ ok: boolean; detail: string }> {
   const r = await sh.exec(`curl -sS --max-time 5 --cacert ${q(caPath)} ${q(`${url.replace(/\/+$/, '')}/readyz`)}`, {
     allowExitCodes: [0, 6, 7, 22, 28, 35, 52, 56, 60],
     reads: [caPath, ...reads],

@@ -12,7 +12,7 @@ import { installRelease } from './binaries.js';
 import { ensureKubeconfig } from './controlplane.js';
 import { ConfigurationError } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
-import { applyObjects, kubectl, kubectlReads, waitUntil } from './kubectl.js';
+import { applyObjects, kubectl, kubectlReads, objectsDiffer, waitUntil } from './kubectl.js';
 import { NODE_PROBE_SCRIPT, parseNodeFacts } from './preflight-facts.js';
 import { flannelCniPluginRelease, kubernetesRelease } from './releases.js';
 import { ensureService } from './service.js';
@@ -49,6 +49,11 @@ export function registerNodeActivity(shells: HostShells) {
     runStep(input.target.name, async (ctx) => {
       const sh = shells.shell(input.via);
       const n = input.node;
+      const list = asList([nodeObject(n)]);
+      // The usual re-run: the API already holds the Node as planned (one kubectl diff, nothing applied).
+      ctx.notes.push(`Node ${n.name}: pod range ${n.podCidr}${n.controlPlane ? ', control plane (NoSchedule)' : ''}`);
+      const differing = await objectsDiffer(sh, input.kubeconfig, list);
+      if (!differing) return;
       const now = await nodeState(sh, input.kubeconfig, n.name);
       if (now && now.podCidr && now.podCidr !== n.podCidr) {
         throw new ConfigurationError(
@@ -56,8 +61,7 @@ export function registerNodeActivity(shells: HostShells) {
             `Delete the Node object (kubectl delete node ${n.name}) and run again: hardway registers it with the plan's range.`,
         );
       }
-      await applyObjects(sh, input.kubeconfig, asList([nodeObject(n)]), ctx);
-      ctx.notes.push(`Node ${n.name}: pod range ${n.podCidr}${n.controlPlane ? ', control plane (NoSchedule)' : ''}`);
+      await applyObjects(sh, input.kubeconfig, list, ctx, differing);
     });
 }
 
@@ -83,7 +87,12 @@ export function kubeletActivity(shells: HostShells) {
         },
         facts,
       );
-      const kubeletUnit = renderKubeletUnit({ version: input.versions.kubernetes, kubeconfig: input.kubelet.path, host, nodeIp: input.address });
+      const kubeletUnit = renderKubeletUnit({
+        version: input.versions.kubernetes,
+        kubeconfig: input.kubelet.path,
+        host,
+        nodeIp: input.address,
+      });
       const proxyConfig = renderKubeProxyConfig({ host, kubeconfig: input.kubeProxy.path, podRange: input.podRange }, facts);
       const proxyUnit = renderKubeProxyUnit({ version: input.versions.kubernetes });
 

@@ -85,7 +85,11 @@ export async function labClusterSpec(
 /** The version directories ("v1.2.3") below `dir`, oldest first. */
 async function versionsIn(dir: string): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  const key = (v: string) => v.replace(/^v/, '').split(/[.-]/).map((x) => Number(x) || 0);
+  const key = (v: string) =>
+    v
+      .replace(/^v/, '')
+      .split(/[.-]/)
+      .map((x) => Number(x) || 0);
   const cmp = (a: string, b: string) => {
     const [x, y] = [key(a), key(b)];
     for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);

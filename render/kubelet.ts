@@ -53,9 +53,7 @@ export function renderKubeletConfig(input: KubeletConfigInput, facts: NodeFacts)
     ...(facts.swap ? ['failSwapOn: false', 'memorySwap:', '  swapBehavior: NoSwap'] : []),
     'protectKernelDefaults: false',
     'serializeImagePulls: false',
-    ...(input.controlPlane
-      ? ['registerWithTaints:', '  - key: node-role.kubernetes.io/control-plane', '    effect: NoSchedule']
-      : []),
+    ...(input.controlPlane ? ['registerWithTaints:', '  - key: node-role.kubernetes.io/control-plane', '    effect: NoSchedule'] : []),
     '',
   ];
   return lines.join('\n');

@@ -21,7 +21,7 @@ export function kubeconfigCommand(program: Command): void {
   temporalFlags(
     program
       .command('kubeconfig')
-      .description("an admin kubeconfig for this machine: the admin certificate and key, read over SSH (never through Temporal)")
+      .description('an admin kubeconfig for this machine: the admin certificate and key, read over SSH (never through Temporal)')
       .argument('[cluster]', 'cluster name: its cluster file is asked from the running workflow')
       .option('-f, --file <cluster.yaml>', 'take the cluster from this file instead (no Temporal needed)')
       .option('-o, --output <file>', 'write it here (mode 0600) instead of printing it')
@@ -60,7 +60,8 @@ export async function kubeconfigAction(name: string | undefined, o: KubeconfigFl
     import('../../render/kubeconfig.js'),
   ]);
   const checked = checkSpec(spec);
-  if (!checked.ok) throw new UsageError(`the cluster file of ${spec.name} does not check: ${checked.problems.map((p) => p.message).join('; ')}`);
+  if (!checked.ok)
+    throw new UsageError(`the cluster file of ${spec.name} does not check: ${checked.problems.map((p) => p.message).join('; ')}`);
   const plan = planCluster(checked.spec);
   const admin = plan.certificates.find((c) => c.id === 'admin');
   const holder = plan.hosts.find((h) => h.roles.includes('admin')) ?? plan.hosts.find((h) => h.roles.includes('controlplane'));
@@ -81,7 +82,9 @@ export async function kubeconfigAction(name: string | undefined, o: KubeconfigFl
       const file = resolve(o.output);
       writeFileSync(file, text, { mode: 0o600 });
       chmodSync(file, 0o600);
-      err(`wrote ${file}: admin of cluster ${plan.name} at ${plan.apiServer.url} (from ${holder.name}); use: KUBECONFIG=${file} kubectl get nodes`);
+      err(
+        `wrote ${file}: admin of cluster ${plan.name} at ${plan.apiServer.url} (from ${holder.name}); use: KUBECONFIG=${file} kubectl get nodes`,
+      );
     } else out(text.trimEnd());
   } finally {
     await pool.close();

@@ -33,7 +33,11 @@ let smokeChecks: ReturnType<typeof smoke> | undefined;
 const checks = () => (smokeChecks ??= smoke({ dir, plan }));
 
 function largeSpec(): ClusterSpec {
-  const h = (name: string, last: number, role: HostSpec['roles'][number]): HostSpec => ({ name, address: `${SUBNET}.${last}`, roles: [role] });
+  const h = (name: string, last: number, role: HostSpec['roles'][number]): HostSpec => ({
+    name,
+    address: `${SUBNET}.${last}`,
+    roles: [role],
+  });
   const s = labTestSpec('large', SUBNET, [
     h('ca', 10, 'ca'),
     ...[1, 2, 3, 4, 5].map((i) => h(`etcd-${i}`, 10 + i, 'etcd')),
@@ -92,7 +96,10 @@ describe('bring-up on the lab: 5 etcd, 3 control planes, 3 workers, other ranges
   it('converges every phase', async () => {
     const { status } = await bringUp();
     assert.equal(status.state, 'converged', status.error);
-    assert.ok(status.phases.every((p) => p.state === 'done'), JSON.stringify(status.phases.map((p) => [p.name, p.state])));
+    assert.ok(
+      status.phases.every((p) => p.state === 'done'),
+      JSON.stringify(status.phases.map((p) => [p.name, p.state])),
+    );
     assert.equal(plan.apiServer.url, `https://${SUBNET}.20:8443`);
     // The etcd quorum has five members, all healthy.
     const health = await labExec(dir, 'etcd-3', [

@@ -317,7 +317,7 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
   it('4. a Deployment spread over the workers becomes available', () => checks().deploymentSpreadOverWorkers());
   it('5. a pod fetches a page from a pod on another worker by pod IP; flannel uses the infrastructure addresses', () =>
     checks().podToPodAcrossNodes());
-  it('6. a Service answers by name, and cluster DNS resolves through the plan\'s DNS address', () => checks().servicesAndDns());
+  it("6. a Service answers by name, and cluster DNS resolves through the plan's DNS address", () => checks().servicesAndDns());
   it('7. the NodePort answers from the admin host on every worker', () => checks().nodePortFromAdmin());
   it('8. logs, exec and port-forward reach the kubelets', () => checks().logsExecPortForward());
   it('9. the API and leadership survive a stopped API server', () => checks().survivesAnApiServerDown());
@@ -336,20 +336,22 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     const { 'client-certificate-data': cert, 'client-key-data': key } = kc.users[0]!.user;
     // From this machine, through the load balancer, verifying the API server against the cluster CA.
     const nodes = await new Promise<string>((resolve, reject) => {
-      const req = httpsRequest(
-        `${server}/api/v1/nodes`,
-        { ca: b64(ca), cert: b64(cert), key: b64(key), timeout: 10_000 },
-        (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => (body += d.toString()));
-          res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode} ${body}`))));
-        },
-      );
+      const req = httpsRequest(`${server}/api/v1/nodes`, { ca: b64(ca), cert: b64(cert), key: b64(key), timeout: 10_000 }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode} ${body}`))));
+      });
       req.on('error', reject);
       req.end();
     });
     const names = (JSON.parse(nodes) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name).sort();
-    assert.deepEqual(names, plan.hosts.filter((h) => h.podCidr).map((h) => h.name).sort());
+    assert.deepEqual(
+      names,
+      plan.hosts
+        .filter((h) => h.podCidr)
+        .map((h) => h.name)
+        .sort(),
+    );
   });
 
   it('changes nothing and restarts nothing when run again', async () => {

@@ -63,12 +63,20 @@ export function smoke(ctx: SmokeContext) {
       const out = await kubectl(
         `get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.spec.podCIDR} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'`,
       );
-      const seen = new Map(out.trim().split('\n').map((l) => [l.split(' ')[0]!, l]));
+      const seen = new Map(
+        out
+          .trim()
+          .split('\n')
+          .map((l) => [l.split(' ')[0]!, l]),
+      );
       assert.equal(seen.size, nodes.length, out);
       for (const n of nodes) assert.equal(seen.get(n.name), `${n.name} ${n.podCidr} True`, out);
       // Control planes are registered with the NoSchedule taint; workers are not tainted.
-      const taints = await kubectl(`get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.spec.taints[*].key}:{.spec.taints[*].effect}{"\\n"}{end}'`);
-      for (const cp of controlPlanes) assert.match(taints, new RegExp(`^${cp.name} node-role.kubernetes.io/control-plane:NoSchedule$`, 'm'));
+      const taints = await kubectl(
+        `get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.spec.taints[*].key}:{.spec.taints[*].effect}{"\\n"}{end}'`,
+      );
+      for (const cp of controlPlanes)
+        assert.match(taints, new RegExp(`^${cp.name} node-role.kubernetes.io/control-plane:NoSchedule$`, 'm'));
       for (const w of workers) assert.match(taints, new RegExp(`^${w.name} :$`, 'm'));
     },
 
@@ -138,7 +146,11 @@ export function smoke(ctx: SmokeContext) {
                       name: 'httpd',
                       image,
                       imagePullPolicy: 'Never',
-                      command: ['sh', '-c', 'mkdir -p /www && hostname > /www/index.html && echo web-started && exec httpd -f -v -p 8080 -h /www'],
+                      command: [
+                        'sh',
+                        '-c',
+                        'mkdir -p /www && hostname > /www/index.html && echo web-started && exec httpd -f -v -p 8080 -h /www',
+                      ],
                       ports: [{ containerPort: 8080 }],
                       readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 2 },
                     },
@@ -155,7 +167,10 @@ export function smoke(ctx: SmokeContext) {
           },
         ],
       });
-      await on(admin, `cat > /tmp/hardway-smoke.json <<'EOF_MANIFEST'\n${manifest}\nEOF_MANIFEST\nkubectl apply -f /tmp/hardway-smoke.json`);
+      await on(
+        admin,
+        `cat > /tmp/hardway-smoke.json <<'EOF_MANIFEST'\n${manifest}\nEOF_MANIFEST\nkubectl apply -f /tmp/hardway-smoke.json`,
+      );
       await kubectl(`-n ${TEST_NAMESPACE} rollout status deployment/web --timeout=180s`, 200_000);
       // One pod per worker (once pods of an earlier rollout are gone).
       const want = workers.map((w) => w.name).sort();

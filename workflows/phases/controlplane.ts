@@ -90,7 +90,9 @@ export const controlplane: Phase = {
         ...clusterObjectsInput(plan, host, 'super-admin'),
         adminGroup: CLUSTER_ADMINS_GROUP,
         kubeletClientUser: certificate(plan, 'apiserver-kubelet-client').commonName,
-        ...(plan.certificates.some((c) => c.id === FLANNEL_CERTIFICATE) ? { flannelUser: certificate(plan, FLANNEL_CERTIFICATE).commonName } : {}),
+        ...(plan.certificates.some((c) => c.id === FLANNEL_CERTIFICATE)
+          ? { flannelUser: certificate(plan, FLANNEL_CERTIFICATE).commonName }
+          : {}),
       }),
     }),
   ],
