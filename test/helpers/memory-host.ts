@@ -27,6 +27,7 @@ import { cidrContains, formatIPv4, parseCidr } from '../../model/cidr.js';
 import { CommandFailed, ConnectionFailed } from '../../remote/errors.js';
 import type { ExecResult } from '../../remote/exec.js';
 import { certificatePublicKeyPem, pemDigest } from '../../pki/openssl.js';
+import { FIELD_MANAGER } from '../../render/cluster-objects.js';
 import { memoryAuthority, memoryKeyPem, memoryRequest, memorySign, spkiPem } from './memory-openssl.js';
 
 export interface MemoryFile {
@@ -118,6 +119,11 @@ export function words(line: string): string[] {
   }
   if (inWord) out.push(cur);
   return out;
+}
+
+/** A flag's value in a unit's command line (`--name=value`). */
+function flag(unit: string, name: string): string | undefined {
+  return new RegExp(`(?:^|\\s)--${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}=(\\S+)`).exec(unit)?.[1];
 }
 
 /** What a fresh Debian host has of the commands preflight looks for: all but haproxy, dnf and yum. */
@@ -943,7 +949,8 @@ export class MemoryHost implements HostShell {
       ['client-cert', cert],
       ['client-key', key],
     ] as const) {
-      if (p !== undefined && !this.files.has(p)) return { error: `error: unable to read ${what} ${p} due to open ${p}: no such file or directory` };
+      if (p !== undefined && !this.files.has(p))
+        return { error: `error: unable to read ${what} ${p} due to open ${p}: no such file or directory` };
     }
     const at = /^https?:\/\/([^/]+)/.exec(url)?.[1] ?? url;
     const a = this.lab?.apiAt(url) ?? { error: 'refused' as const };
@@ -960,7 +967,8 @@ export class MemoryHost implements HostShell {
     if (cert !== undefined) {
       const x = new X509Certificate(this.text(cert)!);
       const clientCa = a.host.apiServer()?.clientCa;
-      if (!clientCa || !x.verify(new X509Certificate(clientCa).publicKey)) return { error: 'error: You must be logged in to the server (Unauthorized)' };
+      if (!clientCa || !x.verify(new X509Certificate(clientCa).publicKey))
+        return { error: 'error: You must be logged in to the server (Unauthorized)' };
       const attrs = x.subject.split('\n').map((l) => l.split('=') as [string, string]);
       who = {
         user: attrs.find(([k]) => k === 'CN')?.[1] ?? '',
@@ -1030,7 +1038,8 @@ export class MemoryHost implements HostShell {
     const kubeconfig = flag(unit, 'kubeconfig-file');
     let network: string | undefined;
     try {
-      network = (JSON.parse(this.text(flag(unit, 'net-config-path') ?? '/etc/kube-flannel/net-conf.json') ?? '') as { Network?: string }).Network;
+      network = (JSON.parse(this.text(flag(unit, 'net-config-path') ?? '/etc/kube-flannel/net-conf.json') ?? '') as { Network?: string })
+        .Network;
     } catch {
       return;
     }
@@ -1069,6 +1078,9 @@ export class MemoryHost implements HostShell {
 
     if (verb === 'diff' || verb === 'apply') {
       if (args.slice(1).join(' ') !== `--server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f -`) unknown();
+      // kubectl diff runs the host's diff on the live and merged objects.
+      if (verb === 'diff' && !this.commands.has('diff'))
+        return fail(2, 'error: failed to run "diff": executable file not found in $PATH\n');
       let items: KubeObject[];
       try {
         const doc = JSON.parse(input?.toString() ?? '') as KubeObject & { items?: KubeObject[] };
@@ -1103,7 +1115,10 @@ export class MemoryHost implements HostShell {
       const group = t.apiVersion.includes('/') ? t.apiVersion.split('/')[0]! : '';
       const what = `${t.resource}${group ? `.${group}` : ''} "${name}"`;
       if (!api.can(who, 'get', group, t.resource)) {
-        return fail(1, `Error from server (Forbidden): ${what} is forbidden: ${forbidden(who, 'get', group, t.resource, t.namespaced ? ns : undefined)}\n`);
+        return fail(
+          1,
+          `Error from server (Forbidden): ${what} is forbidden: ${forbidden(who, 'get', group, t.resource, t.namespaced ? ns : undefined)}\n`,
+        );
       }
       const obj = lab.view(kind, name, t.namespaced ? ns : undefined);
       if (!obj) return fail(1, `Error from server (NotFound): ${what} not found\n`);
@@ -1146,11 +1161,254 @@ export class MemoryHost implements HostShell {
   }
 }
 
+// ---- the cluster's API -----------------------------------------------------------------------------------------------
+
+export type KubeObject = Record<string, unknown>;
+
+/** Who a client certificate says it is to the API server: CN the user, O the groups. */
+export interface Identity {
+  user: string;
+  groups: string[];
+}
+
+/** The kinds the API serves: what hardway applies and reads. */
+const KINDS: Record<string, { apiVersion: string; resource: string; namespaced: boolean }> = {
+  Namespace: { apiVersion: 'v1', resource: 'namespaces', namespaced: false },
+  Node: { apiVersion: 'v1', resource: 'nodes', namespaced: false },
+  ServiceAccount: { apiVersion: 'v1', resource: 'serviceaccounts', namespaced: true },
+  ConfigMap: { apiVersion: 'v1', resource: 'configmaps', namespaced: true },
+  Service: { apiVersion: 'v1', resource: 'services', namespaced: true },
+  ClusterRole: { apiVersion: 'rbac.authorization.k8s.io/v1', resource: 'clusterroles', namespaced: false },
+  ClusterRoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', resource: 'clusterrolebindings', namespaced: false },
+  Deployment: { apiVersion: 'apps/v1', resource: 'deployments', namespaced: true },
+};
+const BUILT_IN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** The kind kubectl means by a word of `kubectl get` (node, nodes, deployment, ...). */
+const kindOf = (word: string): string | undefined =>
+  Object.entries(KINDS).find(([k, t]) => [k.toLowerCase(), t.resource].includes(word.toLowerCase()))?.[0];
+
+const isObject = (v: unknown): v is KubeObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+const metaOf = (o: KubeObject) => (isObject(o['metadata']) ? o['metadata'] : {}) as { name?: string; namespace?: string };
+
+/** Server-side apply's merge, near enough: maps merge key by key, lists and values are replaced. */
+function mergeObjects(base: unknown, over: unknown): unknown {
+  if (!isObject(base) || !isObject(over)) return structuredClone(over);
+  const out: KubeObject = structuredClone(base);
+  for (const [k, v] of Object.entries(over)) out[k] = mergeObjects(out[k], v);
+  return out;
+}
+
+/** JSON with sorted keys: equal texts, equal objects. */
+const canonical = (v: unknown): string | undefined =>
+  JSON.stringify(v, (_k, x: unknown) => (isObject(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+const pretty = (v: unknown): string => `${JSON.stringify(JSON.parse(canonical(v) ?? 'null'), null, 2)}\n`;
+
+/** What `diff -u -N` prints for two texts (one hunk around what differs), under kubectl diff's header line. */
+function unifiedDiff(from: string, to: string, a: string, b: string): string {
+  const x = a ? a.replace(/\n$/, '').split('\n') : [];
+  const y = b.replace(/\n$/, '').split('\n');
+  let head = 0;
+  while (head < x.length && head < y.length && x[head] === y[head]) head++;
+  let tail = 0;
+  while (tail < x.length - head && tail < y.length - head && x[x.length - 1 - tail] === y[y.length - 1 - tail]) tail++;
+  const removed = x.slice(head, x.length - tail);
+  const added = y.slice(head, y.length - tail);
+  return [
+    `diff -u -N ${from} ${to}`,
+    `--- ${from}\t2025-01-01 00:00:00.000000000 +0000`,
+    `+++ ${to}\t2025-01-01 00:00:00.000000000 +0000`,
+    `@@ -${x.length ? head + 1 : 0},${removed.length} +${head + 1},${added.length} @@`,
+    ...removed.map((l) => `-${l}`),
+    ...added.map((l) => `+${l}`),
+    '',
+  ].join('\n');
+}
+
+/** kubectl's -o jsonpath for simple field paths: "{.a.b} {.c}" (a missing field prints nothing). */
+function jsonpath(obj: KubeObject, template: string): string {
+  return template.replace(/\{\.([^}]*)\}/g, (_m, path: string) => {
+    let v: unknown = obj;
+    for (const k of path.split('.')) v = isObject(v) ? v[k] : undefined;
+    return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  });
+}
+
+const forbidden = (who: Identity, verb: string, group: string, resource: string, namespace?: string): string =>
+  `User "${who.user}" cannot ${verb} resource "${resource}" in API group "${group}" ${namespace ? `in the namespace "${namespace}"` : 'at the cluster scope'}`;
+
+interface StoredObject {
+  /** The fields other managers own (a kubelet, flanneld, an operator; put() in a test). */
+  others: KubeObject;
+  /** What hardway's field manager applied last. */
+  applied?: KubeObject;
+  /** metadata.generation: 1 when created, one more for each change of the spec. */
+  generation: number;
+}
+
+/**
+ * The cluster's objects, as the lab's API servers share them (they share etcd): server-side apply by hardway's field
+ * manager over what other managers set, RBAC (system:masters, ClusterRoleBindings to cluster-admin or to a stored
+ * ClusterRole), and the validation that matters to hardway (a Node's pod range and a Service's cluster IP are
+ * immutable once set; the cluster IP is in the API server's service range).
+ */
+export class MemoryApiServer {
+  /** By kubectl diff's name of an object: "<group>.<version>.<Kind>.<namespace>.<name>". */
+  readonly objects = new Map<string, StoredObject>();
+
+  static fileOf(kind: string, name: string, namespace?: string): string {
+    return `${(KINDS[kind]?.apiVersion ?? 'v1').replace('/', '.')}.${kind}.${namespace ?? ''}.${name}`;
+  }
+
+  private static fileOfObject(o: KubeObject): string {
+    const kind = String(o['kind']);
+    const m = metaOf(o);
+    return MemoryApiServer.fileOf(kind, m.name ?? '', KINDS[kind]?.namespaced ? (m.namespace ?? 'default') : undefined);
+  }
+
+  /** An object as the API has it (every manager's fields), without status. */
+  live(file: string): KubeObject | undefined {
+    const rec = this.objects.get(file);
+    return rec ? (mergeObjects(rec.others, rec.applied ?? {}) as KubeObject) : undefined;
+  }
+
+  get(kind: string, name: string, namespace?: string): KubeObject | undefined {
+    return this.live(MemoryApiServer.fileOf(kind, name, namespace));
+  }
+
+  /** What the object would be after hardway applies `o` (the fields hardway no longer applies are gone). */
+  merged(o: KubeObject): KubeObject {
+    return mergeObjects(this.objects.get(MemoryApiServer.fileOfObject(o))?.others ?? {}, o) as KubeObject;
+  }
+
+  /** Checks an object of kubectl's stdin (kind, namespace, authorization, validation): normalised, or kubectl's error. */
+  check(o: KubeObject, who: Identity, serviceRange?: string): { object: KubeObject; file: string } | { error: string } {
+    const kind = String(o['kind']);
+    const m = metaOf(o);
+    const t = KINDS[kind];
+    if (!t || t.apiVersion !== o['apiVersion']) {
+      return {
+        error: `error: resource mapping not found for name: "${m.name}" namespace: "${m.namespace ?? ''}" from "STDIN": no matches for kind "${kind}" in version "${String(o['apiVersion'])}"\nensure CRDs are installed first`,
+      };
+    }
+    if (!m.name) return { error: 'error: error validating "STDIN": metadata.name: Required value' };
+    const namespace = t.namespaced ? (m.namespace ?? 'default') : undefined;
+    const object = structuredClone(o);
+    const meta = metaOf(object);
+    if (namespace) meta.namespace = namespace;
+    else delete meta.namespace;
+    const group = t.apiVersion.includes('/') ? t.apiVersion.split('/')[0]! : '';
+    if (!this.can(who, 'patch', group, t.resource)) {
+      return {
+        error: `Error from server (Forbidden): ${t.resource}${group ? `.${group}` : ''} "${m.name}" is forbidden: ${forbidden(who, 'patch', group, t.resource, namespace)}`,
+      };
+    }
+    if (namespace && !BUILT_IN_NAMESPACES.includes(namespace) && !this.get('Namespace', namespace)) {
+      return { error: `Error from server (NotFound): namespaces "${namespace}" not found` };
+    }
+    const file = MemoryApiServer.fileOf(kind, m.name, namespace);
+    const live = this.live(file);
+    const next = this.merged(object);
+    const spec = (x: KubeObject | undefined) => (isObject(x?.['spec']) ? x['spec'] : {}) as { podCIDR?: string; clusterIP?: string };
+    if (kind === 'Node' && spec(live).podCIDR && spec(next).podCIDR !== spec(live).podCIDR) {
+      return {
+        error: `The Node "${m.name}" is invalid: spec.podCIDRs: Forbidden: node updates may not change podCIDR except from "" to valid`,
+      };
+    }
+    const ip = spec(next).clusterIP;
+    if (kind === 'Service' && ip && ip !== 'None') {
+      if (spec(live).clusterIP && spec(live).clusterIP !== ip) {
+        return {
+          error: `The Service "${m.name}" is invalid: spec.clusterIPs[0]: Invalid value: []string{"${ip}"}: may not change once set`,
+        };
+      }
+      if (serviceRange && !cidrContains(serviceRange, ip)) {
+        return {
+          error: `The Service "${m.name}" is invalid: spec.clusterIPs: Invalid value: ["${ip}"]: failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${serviceRange}`,
+        };
+      }
+    }
+    return { object, file };
+  }
+
+  /** Server-side apply by hardway (a checked object): kubectl's name of what it applied, e.g. deployment.apps/coredns. */
+  apply(o: KubeObject): string {
+    const file = MemoryApiServer.fileOfObject(o);
+    const rec = this.objects.get(file) ?? { others: {}, generation: 0 };
+    const before = this.live(file);
+    rec.applied = structuredClone(o);
+    this.objects.set(file, rec);
+    this.bump(rec, before, this.live(file)!);
+    const kind = String(o['kind']);
+    const group = KINDS[kind]!.apiVersion.includes('/') ? `.${KINDS[kind]!.apiVersion.split('/')[0]}` : '';
+    return `${kind.toLowerCase()}${group}/${metaOf(o).name}`;
+  }
+
+  /** Stores an object as another manager would (a kubelet registering its Node, an operator's kubectl create). */
+  put(o: KubeObject): void {
+    const file = MemoryApiServer.fileOfObject(o);
+    const rec = this.objects.get(file) ?? { others: {}, generation: 0 };
+    const before = this.live(file);
+    rec.others = structuredClone(o);
+    this.objects.set(file, rec);
+    this.bump(rec, before, this.live(file)!);
+  }
+
+  /** Another manager's annotations on an object (flanneld's on its Node). */
+  annotate(kind: string, name: string, annotations: Record<string, string>, namespace?: string): void {
+    const rec = this.objects.get(MemoryApiServer.fileOf(kind, name, namespace));
+    if (rec) rec.others = mergeObjects(rec.others, { metadata: { annotations } }) as KubeObject;
+  }
+
+  delete(kind: string, name: string, namespace?: string): boolean {
+    return this.objects.delete(MemoryApiServer.fileOf(kind, name, namespace));
+  }
+
+  private bump(rec: StoredObject, before: KubeObject | undefined, after: KubeObject): void {
+    if (!before) rec.generation = 1;
+    else if (canonical(before['spec']) !== canonical(after['spec'])) rec.generation++;
+  }
+
+  /** May `who` do `verb` on `resource` of API group `group` (cluster-wide)? "*" asks for everything. */
+  can(who: Identity, verb: string, group: string, resource: string): boolean {
+    if (who.groups.includes('system:masters')) return true;
+    const covers = (list: unknown, want: string) => Array.isArray(list) && (list.includes('*') || list.includes(want));
+    for (const file of this.objects.keys()) {
+      const b = this.live(file)!;
+      if (b['kind'] !== 'ClusterRoleBinding') continue;
+      const subjects = (b['subjects'] ?? []) as { kind: string; name: string }[];
+      if (!subjects.some((s) => (s.kind === 'User' && s.name === who.user) || (s.kind === 'Group' && who.groups.includes(s.name))))
+        continue;
+      const role = (b['roleRef'] as { name?: string } | undefined)?.name ?? '';
+      const rules = (
+        role === 'cluster-admin' ? [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] : (this.get('ClusterRole', role)?.['rules'] ?? [])
+      ) as { apiGroups?: string[]; resources?: string[]; verbs?: string[] }[];
+      if (rules.some((r) => covers(r.apiGroups, group) && covers(r.resources, resource) && covers(r.verbs, verb))) return true;
+    }
+    return false;
+  }
+
+  clone(): MemoryApiServer {
+    const c = new MemoryApiServer();
+    for (const [f, rec] of this.objects) c.objects.set(f, structuredClone(rec));
+    return c;
+  }
+
+  snapshot(): string {
+    return [...this.objects.keys()]
+      .sort()
+      .map((f) => `${f} generation ${this.objects.get(f)!.generation} ${canonical(this.live(f))}`)
+      .join('\n');
+  }
+}
+
 /** Several memory hosts, reachable by the targets of the activities' inputs. */
 export class MemoryLab implements HostShells {
   readonly hosts = new Map<string, MemoryHost>();
   /** What `curl URL` on any host gets (a mirror's files). */
   readonly http = new Map<string, string>();
+  /** The cluster's objects, whichever API server is asked. */
+  api = new MemoryApiServer();
 
   constructor(hosts: (MemoryHost | MemoryHostOptions)[] = []) {
     for (const h of hosts) this.add(h instanceof MemoryHost ? h : new MemoryHost(h));
@@ -1174,9 +1432,11 @@ export class MemoryLab implements HostShells {
     return h;
   }
 
-  /** A copy of every host (see MemoryHost.clone). */
+  /** A copy of every host (see MemoryHost.clone) and of the cluster's objects. */
   clone(): MemoryLab {
-    return new MemoryLab([...this.hosts.values()].map((h) => h.clone()));
+    const c = new MemoryLab([...this.hosts.values()].map((h) => h.clone()));
+    c.api = this.api.clone();
+    return c;
   }
 
   /** Forgets every host's log. */
@@ -1189,8 +1449,75 @@ export class MemoryLab implements HostShells {
     return [...this.hosts.values()].find((h) => h.address === m?.[1]);
   }
 
+  /**
+   * The kube-apiserver that answers at `url`: one listening there, or one behind the haproxy listening there (haproxy
+   * sends connections only to servers whose /readyz passes, and closes them when there is none).
+   */
+  apiAt(url: string, depth = 0): { host: MemoryHost; ready: boolean } | { error: 'refused' | 'empty' } {
+    const m = /^https:\/\/([^:/]+)(?::(\d+))?/.exec(url);
+    const h = [...this.hosts.values()].find((x) => x.address === m?.[1] && !x.down);
+    if (!m || !h) return { error: 'refused' };
+    const port = Number(m[2] ?? 443);
+    const api = h.apiServer();
+    if (api?.port === port) return { host: h, ready: api.ready };
+    const haproxy = h.services.get('haproxy');
+    const config = haproxy?.active ? (haproxy.running?.config ?? '') : '';
+    const bind = /^\s*bind (\S+)/m.exec(config)?.[1];
+    if (depth > 0 || !bind || ![`${h.address}:${port}`, `*:${port}`, `0.0.0.0:${port}`, `:${port}`].includes(bind))
+      return { error: 'refused' };
+    for (const s of config.matchAll(/^\s*server \S+ (\S+)/gm)) {
+      const b = this.apiAt(`https://${s[1]}`, depth + 1);
+      if (!('error' in b) && b.ready) return b;
+    }
+    return { error: 'empty' };
+  }
+
+  /** An object as `kubectl get` shows it: with its generation, and the status the cluster's components give it. */
+  view(kind: string, name: string, namespace?: string): KubeObject | undefined {
+    const file = MemoryApiServer.fileOf(kind, name, namespace);
+    const live = this.api.live(file);
+    if (!live) return undefined;
+    const generation = this.api.objects.get(file)!.generation;
+    const out: KubeObject = { ...live, metadata: { ...metaOf(live), generation } };
+    if (kind === 'Node') {
+      const ready = this.kubeletOf(name)?.nodeReady();
+      out['status'] = ready ? { conditions: [ready] } : {};
+    }
+    if (kind === 'Deployment') out['status'] = this.deploymentStatus(live, generation);
+    return out;
+  }
+
+  /** The host whose kubelet registers as the Node `name`. */
+  kubeletOf(name: string): MemoryHost | undefined {
+    return [...this.hosts.values()].find((h) => h.kubeletNodeName() === name);
+  }
+
+  /**
+   * A Deployment's status: observed once a controller manager runs; its replicas ready once a scheduler runs and a
+   * Ready node without a NoSchedule taint has its pod network (flanneld's lease).
+   */
+  private deploymentStatus(d: KubeObject, generation: number): KubeObject {
+    const hosts = [...this.hosts.values()];
+    if (!hosts.some((h) => h.controllerHealthy('kube-controller-manager'))) return {};
+    const replicas = Number((d['spec'] as { replicas?: number } | undefined)?.replicas ?? 1);
+    const schedulable = [...this.api.objects.keys()]
+      .map((f) => this.api.live(f)!)
+      .filter((n) => n['kind'] === 'Node')
+      .filter((n) => !((n['spec'] as { taints?: { effect: string }[] } | undefined)?.taints ?? []).some((t) => t.effect === 'NoSchedule'))
+      .map((n) => this.kubeletOf(metaOf(n).name ?? ''))
+      .filter((h) => h?.nodeReady()?.status === 'True' && h.flannelLeased());
+    const running = schedulable.length > 0 && hosts.some((h) => h.controllerHealthy('kube-scheduler'));
+    return {
+      observedGeneration: generation,
+      replicas,
+      ...(running
+        ? { updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas }
+        : { unavailableReplicas: replicas }),
+    };
+  }
+
   snapshot(): string {
-    return [...this.hosts.values()].map((h) => `## ${h.name}\n${h.snapshot()}`).join('\n');
+    return [...[...this.hosts.values()].map((h) => `## ${h.name}\n${h.snapshot()}`), `## API\n${this.api.snapshot()}`].join('\n');
   }
 }
 

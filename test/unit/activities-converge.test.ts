@@ -1,9 +1,10 @@
 // The activities on memory hosts (test/helpers/memory-host.ts), in a mock Temporal activity: the converge rule
 // (a second run changes and restarts nothing; a changed input rewrites and restarts exactly once), a CA that does
-// not match the plan, /etc/hosts lines outside the block, a retried step after a crash.
+// not match the plan, /etc/hosts lines outside the block, a retried step after a crash, and the cluster's own
+// steps against the lab's in-memory API (encryption key, control plane services, Nodes, flannel, CoreDNS, admin).
 //   node --import tsx --test test/unit/activities-converge.test.ts
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
@@ -11,15 +12,24 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 
 import { createActivities } from '../../activities/index.js';
 import type { ActivityInput, ActivityName, ClusterActivities, StepFailureDetails, StepReport } from '../../activities/types.js';
+import { ENCRYPTION_CONFIG_PATH } from '../../model/paths.js';
 import { plan as makePlan } from '../../model/plan.js';
 import type { ClusterPlan } from '../../model/types.js';
 import { parseClusterFile } from '../../model/validate.js';
 import { createCA } from '../../pki/index.js';
+import {
+  KUBE_APISERVER_UNIT_PATH,
+  KUBE_CONTROLLER_MANAGER_UNIT_PATH,
+  KUBE_SCHEDULER_UNIT_PATH,
+  encryptionKeyOf,
+  renderEncryptionConfig,
+} from '../../render/controlplane.js';
 import { ETCD_UNIT_PATH } from '../../render/etcd.js';
+import { FLANNEL_PUBLIC_IP_ANNOTATION, FLANNEL_SUBNET_FILE } from '../../render/flannel.js';
 import { HAPROXY_CONFIG_PATH } from '../../render/haproxy.js';
 import { PHASES, stepOf } from '../../workflows/phases/index.js';
 import { failure } from '../helpers/failure.js';
-import { labFor, runPhases, type MemoryLab } from '../helpers/memory-host.js';
+import { labFor, runPhases, type MemoryLab, type StepRun } from '../helpers/memory-host.js';
 
 const seedText = readFileSync(new URL('../../examples/seed-cluster.yaml', import.meta.url), 'utf8');
 function seedPlan(): ClusterPlan {
@@ -47,13 +57,22 @@ async function run<K extends ActivityName>(
 let plan: ClusterPlan;
 /** The seed, brought up once on memory hosts; every test works on a clone. */
 let converged: MemoryLab;
+/** What each step of that bring-up reported. */
+let bringUp: StepRun[];
 
 before(async () => {
   plan = seedPlan();
   converged = labFor(plan);
   const env = new MockActivityEnvironment({}, { logger: quiet });
-  await env.run(() => runPhases(plan, PHASES, createActivities(converged)));
+  bringUp = await env.run(() => runPhases(plan, PHASES, createActivities(converged)));
 });
+
+/** The report of a step of the first bring-up. */
+const firstRun = (activity: ActivityName, host: string): StepReport => {
+  const r = bringUp.find((x) => x.activity === activity && x.host === host)?.report;
+  assert.ok(r, `${activity}/${host} did not run`);
+  return r as StepReport;
+};
 
 describe('a first bring-up', () => {
   it('starts etcd once per member and puts haproxy on its config with one restart', () => {
@@ -294,7 +313,11 @@ describe('(c) a CA that does not match the plan', () => {
     assert.deepEqual((await run(lab, 'pki/authority', caInput)).changed, [], 'renewed once');
     // A host takes the new CA certificate; its leaves, signed by the same key, stay.
     const certs = await run(lab, 'pki/certificates', input(plan, 'pki/certificates', 'worker-1'));
-    assert.deepEqual(certs.changed.sort(), ['/var/lib/kube-proxy/pki/ca.crt', '/var/lib/kubelet/pki/ca.crt']);
+    assert.deepEqual(certs.changed.sort(), [
+      '/etc/kube-flannel/pki/ca.crt',
+      '/var/lib/kube-proxy/pki/ca.crt',
+      '/var/lib/kubelet/pki/ca.crt',
+    ]);
     assert.equal(lab.host('worker-1').text('/var/lib/kubelet/pki/ca.crt'), renewed);
     // etcd's own CA was not renewed: its members see no change.
     assert.deepEqual((await run(lab, 'pki/certificates', input(plan, 'pki/certificates', 'etcd-1'))).changed, []);
@@ -403,5 +426,222 @@ describe('a step retried after its worker was killed', () => {
     const changedAt = beats.map((b) => (b as { changed: string[] }).changed.length);
     assert.ok(changedAt.includes(2) && changedAt.includes(3), `heartbeats: ${JSON.stringify(beats)}`);
     assert.deepEqual(beats.at(-1), { changed: report.changed });
+  });
+});
+
+describe('the cluster: control plane, nodes and add-ons against the lab API', () => {
+  const controlPlaneServices = [
+    ['kube-apiserver', KUBE_APISERVER_UNIT_PATH],
+    ['kube-controller-manager', KUBE_CONTROLLER_MANAGER_UNIT_PATH],
+    ['kube-scheduler', KUBE_SCHEDULER_UNIT_PATH],
+  ] as const;
+
+  it('one encryption key, the same on both control planes, in 0600 files and in no report, note or command', () => {
+    const [a, b] = ['cp-1', 'cp-2'].map((h) => converged.host(h));
+    const config = a!.text(ENCRYPTION_CONFIG_PATH)!;
+    assert.equal(b!.text(ENCRYPTION_CONFIG_PATH), config);
+    const key = encryptionKeyOf(config);
+    assert.ok(key, config);
+    assert.equal(Buffer.from(key, 'base64').length, 32);
+    for (const h of [a!, b!]) {
+      const f = h.files.get(ENCRYPTION_CONFIG_PATH)!;
+      assert.deepEqual([f.mode, f.owner, f.group], [0o600, 'root', 'root'], h.name);
+      assert.match(h.service('kube-apiserver').running!.unit!, new RegExp(`--encryption-provider-config=${ENCRYPTION_CONFIG_PATH}`));
+    }
+    assert.deepEqual(firstRun('controlplane/encryption-config', 'cp-1').changed, [
+      `cp-1:${ENCRYPTION_CONFIG_PATH} (new key)`,
+      `cp-2:${ENCRYPTION_CONFIG_PATH} (new key)`,
+    ]);
+    assert.ok(!JSON.stringify(bringUp).includes(key), 'the key is in a report');
+    for (const h of converged.hosts.values()) {
+      assert.ok(!h.log.some((e) => e.what.includes(key)), `the key is in a command on ${h.name}`);
+    }
+  });
+
+  it('a control plane that lost the config gets the same key back (no restart); two different keys are a ConfigurationError', async () => {
+    const lab = converged.clone();
+    const [a, b] = [lab.host('cp-1'), lab.host('cp-2')];
+    const config = a.text(ENCRYPTION_CONFIG_PATH)!;
+    b.files.delete(ENCRYPTION_CONFIG_PATH);
+    const step = input(plan, 'controlplane/encryption-config', 'cp-1');
+    assert.deepEqual((await run(lab, 'controlplane/encryption-config', step)).changed, [`cp-2:${ENCRYPTION_CONFIG_PATH}`]);
+    assert.equal(b.text(ENCRYPTION_CONFIG_PATH), config);
+    // The same key as kube-apiserver loaded: nothing to restart.
+    assert.deepEqual((await run(lab, 'controlplane/services', input(plan, 'controlplane/services', 'cp-2'))).changed, []);
+    assert.equal(b.service('kube-apiserver').restarts, 0);
+
+    b.write(ENCRYPTION_CONFIG_PATH, renderEncryptionConfig(randomBytes(32).toString('base64')), 0o600);
+    const before = lab.snapshot();
+    const f = await failure(run(lab, 'controlplane/encryption-config', step));
+    assert.equal(f.type, 'ConfigurationError');
+    assert.equal(f.nonRetryable, true);
+    assert.match(f.message, /the control planes hold different encryption keys \(cp-1 vs cp-2\)/);
+    assert.equal(lab.snapshot(), before, 'neither key is overwritten');
+  });
+
+  it('kube-apiserver, the controller manager and the scheduler start once per control plane; a second run restarts nothing', async () => {
+    for (const cp of ['cp-1', 'cp-2']) {
+      const h = converged.host(cp);
+      for (const [name, unitPath] of controlPlaneServices) {
+        const s = h.service(name);
+        assert.deepEqual([s.enabled, s.active, s.starts, s.restarts], [true, true, 1, 0], `${cp} ${name}`);
+        assert.equal(s.running?.unit, h.text(unitPath), `${cp} ${name} runs its unit`);
+      }
+      assert.equal(h.dirs.get('/var/log/kubernetes'), 0o700);
+    }
+    const lab = converged.clone();
+    for (const cp of ['cp-1', 'cp-2']) {
+      assert.deepEqual((await run(lab, 'controlplane/services', input(plan, 'controlplane/services', cp))).changed, [], cp);
+      assert.deepEqual(lab.host(cp).logged('change'), [], cp);
+      for (const [name] of controlPlaneServices) assert.equal(lab.host(cp).service(name).restarts, 0, `${cp} ${name}`);
+    }
+  });
+
+  it('a new key in the encryption config restarts kube-apiserver once, and nothing else', async () => {
+    const lab = converged.clone();
+    const h = lab.host('cp-1');
+    h.write(ENCRYPTION_CONFIG_PATH, renderEncryptionConfig(randomBytes(32).toString('base64')), 0o600);
+    const services = input(plan, 'controlplane/services', 'cp-1');
+    assert.deepEqual((await run(lab, 'controlplane/services', services)).changed, ['restarted kube-apiserver']);
+    assert.deepEqual(
+      controlPlaneServices.map(([name]) => h.service(name).restarts),
+      [1, 0, 0],
+    );
+    assert.deepEqual((await run(lab, 'controlplane/services', services)).changed, []);
+    assert.equal(h.service('kube-apiserver').restarts, 1);
+  });
+
+  it('with kube-apiserver down on cp-1, the cluster-wide steps reach the API through the load balancer', async () => {
+    const lab = converged.clone();
+    lab.host('cp-1').service('kube-apiserver').active = false;
+    const rbac = await run(lab, 'controlplane/rbac', input(plan, 'controlplane/rbac', 'cp-1'));
+    assert.deepEqual(rbac.changed, []);
+    assert.deepEqual((await run(lab, 'admin/kubectl', input(plan, 'admin/kubectl', 'admin'))).changed, []);
+    // ...but not straight to cp-1: its readiness check fails (and would be retried).
+    const direct = await lab
+      .host('cp-1')
+      .exec('curl -sS --max-time 5 --cacert /etc/kubernetes/pki/ca.crt https://192.168.56.21:6443/readyz', {
+        allowExitCodes: [7],
+      });
+    assert.equal(direct.code, 7);
+  });
+
+  it('Nodes: registered with the plan’s pod range, Ready once their kubelet runs, each registered once', () => {
+    for (const node of ['cp-1', 'cp-2', 'worker-1', 'worker-2']) {
+      assert.deepEqual(firstRun('workers/register', node).changed, [`applied Node ${node}`]);
+      const n = converged.view('Node', node)!;
+      const spec = n['spec'] as { podCIDR: string; taints?: { key: string; effect: string }[] };
+      assert.equal(spec.podCIDR, plan.hosts.find((h) => h.name === node)!.podCidr);
+      assert.equal(!!spec.taints?.some((t) => t.effect === 'NoSchedule'), node.startsWith('cp-'), node);
+      const ready = (n['status'] as { conditions: { type: string; status: string }[] }).conditions.find((c) => c.type === 'Ready');
+      assert.equal(ready?.status, 'True', node);
+    }
+  });
+
+  it('a Node registered with another pod range is a non-retryable ConfigurationError naming kubectl delete node; nothing is applied', async () => {
+    const lab = converged.clone();
+    // As a kubelet that registered itself, and a controller manager that gave it a range of its own, would leave it.
+    lab.api.delete('Node', 'worker-2');
+    lab.api.put({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'worker-2' },
+      spec: { podCIDR: '10.244.9.0/24', podCIDRs: ['10.244.9.0/24'] },
+    });
+    const before = lab.snapshot();
+    const register = input(plan, 'workers/register', 'worker-2');
+    const f = await failure(run(lab, 'workers/register', register));
+    assert.equal(f.type, 'ConfigurationError');
+    assert.equal(f.nonRetryable, true);
+    assert.match(f.message, /node worker-2 is registered with the pod range 10\.244\.9\.0\/24, the plan gives it 10\.244\.3\.0\/24/);
+    assert.match(f.message, /kubectl delete node worker-2/);
+    assert.deepEqual(f.details, [{ attempt: 1, changed: [] } satisfies StepFailureDetails]);
+    assert.equal(lab.snapshot(), before);
+    assert.deepEqual(lab.host('cp-1').logged('change'), []);
+    // The Ready check says so too, without waiting.
+    const ready = await failure(run(lab, 'workers/ready', input(plan, 'workers/ready', 'worker-2')));
+    assert.equal(ready.type, 'ConfigurationError');
+    assert.match(ready.message, /node worker-2 has the pod range 10\.244\.9\.0\/24, the plan gives it 10\.244\.3\.0\/24/);
+
+    // As the message says: delete the Node, run again.
+    lab.api.delete('Node', 'worker-2');
+    assert.deepEqual((await run(lab, 'workers/register', register)).changed, ['applied Node worker-2']);
+    assert.equal((lab.api.get('Node', 'worker-2')!['spec'] as { podCIDR: string }).podCIDR, '10.244.3.0/24');
+    assert.deepEqual((await run(lab, 'workers/ready', input(plan, 'workers/ready', 'worker-2'))).changed, []);
+    assert.deepEqual((await run(lab, 'workers/register', register)).changed, []);
+  });
+
+  it('flanneld leases each node’s pod range from its Node and sends from the infrastructure address', () => {
+    for (const node of ['cp-1', 'cp-2', 'worker-1', 'worker-2']) {
+      const h = converged.host(node);
+      const podCidr = plan.hosts.find((x) => x.name === node)!.podCidr!;
+      const first = podCidr.replace(/\.0\/24$/, '.1/24');
+      assert.equal(
+        h.text(FLANNEL_SUBNET_FILE),
+        `FLANNEL_NETWORK=${plan.networks.pods}\nFLANNEL_SUBNET=${first}\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n`,
+      );
+      assert.deepEqual(h.vxlan, { local: h.address });
+      assert.deepEqual([h.service('flanneld').starts, h.service('flanneld').restarts], [1, 0]);
+      const annotations = (converged.api.get('Node', node)!['metadata'] as { annotations: Record<string, string> }).annotations;
+      assert.equal(annotations[FLANNEL_PUBLIC_IP_ANNOTATION], h.address);
+      assert.match(
+        firstRun('addons/flannel', node).notes.join('\n'),
+        new RegExp(`flannel subnet ${first.replaceAll('.', '\\.')} over VXLAN from ${h.address}`),
+      );
+    }
+  });
+
+  it('CoreDNS: its objects applied once by the first run, nothing applied by a second; a lost object is applied alone', async () => {
+    assert.deepEqual(firstRun('addons/coredns', 'cp-1').changed, [
+      'applied ServiceAccount kube-system/coredns',
+      'applied ClusterRole system:coredns',
+      'applied ClusterRoleBinding system:coredns',
+      'applied ConfigMap kube-system/coredns',
+      'applied Deployment kube-system/coredns',
+      'applied Service kube-system/kube-dns',
+    ]);
+    const lab = converged.clone();
+    const cp = lab.host('cp-1');
+    const coredns = input(plan, 'addons/coredns', 'cp-1');
+    assert.deepEqual((await run(lab, 'addons/coredns', coredns)).changed, []);
+    assert.deepEqual(cp.logged('change'), [], 'no kubectl apply');
+    assert.equal(cp.logged('exec').filter((c) => / diff --server-side /.test(c)).length, 1);
+    const deployment = () => lab.view('Deployment', 'coredns', 'kube-system')!;
+    assert.deepEqual((deployment()['metadata'] as { generation: number }).generation, 1);
+    assert.deepEqual((deployment()['status'] as { readyReplicas: number }).readyReplicas, 2);
+
+    lab.api.delete('ConfigMap', 'coredns', 'kube-system'); // kubectl delete by an operator
+    assert.deepEqual((await run(lab, 'addons/coredns', coredns)).changed, ['applied ConfigMap kube-system/coredns']);
+    assert.equal((deployment()['metadata'] as { generation: number }).generation, 1, 'the Deployment did not change');
+    assert.equal(cp.logged('change').length, 1);
+    assert.deepEqual((await run(lab, 'addons/coredns', coredns)).changed, []);
+  });
+
+  it('CoreDNS forwards to the node’s resolvers only when it has some', async () => {
+    const lab = converged.clone();
+    lab.host('cp-1').write('/etc/resolv.conf', '# no resolvers here\nsearch example.org\n');
+    const r = await run(lab, 'addons/coredns', input(plan, 'addons/coredns', 'cp-1'));
+    assert.deepEqual(r.changed, ['applied ConfigMap kube-system/coredns']);
+    assert.match(r.notes.join('\n'), /cp-1 has no resolvers: cluster names only/);
+    const corefile = (lab.api.get('ConfigMap', 'coredns', 'kube-system')!['data'] as { Corefile: string }).Corefile;
+    assert.doesNotMatch(corefile, /forward/);
+    assert.match(
+      (converged.api.get('ConfigMap', 'coredns', 'kube-system')!['data'] as { Corefile: string }).Corefile,
+      /forward \. \/etc\/resolv\.conf/,
+    );
+  });
+
+  it('admin: kubectl on the admin host is a cluster admin through hardway:cluster-admins, and not without it', async () => {
+    const lab = converged.clone();
+    assert.deepEqual((await run(lab, 'admin/kubectl', input(plan, 'admin/kubectl', 'admin'))).changed, []);
+    lab.api.delete('ClusterRoleBinding', 'hardway:cluster-admins');
+    const f = await failure(run(lab, 'admin/kubectl', input(plan, 'admin/kubectl', 'admin')));
+    assert.equal(f.type, 'ConfigurationError');
+    assert.match(f.message, /the admin kubeconfig on admin is not a cluster admin \(auth can-i: no\)/);
+    // The RBAC step (as super-admin, system:masters) puts the binding back, and the admin is one again.
+    assert.deepEqual((await run(lab, 'controlplane/rbac', input(plan, 'controlplane/rbac', 'cp-1'))).changed, [
+      'applied ClusterRoleBinding hardway:cluster-admins',
+    ]);
+    assert.deepEqual((await run(lab, 'admin/kubectl', input(plan, 'admin/kubectl', 'admin'))).changed, []);
   });
 });
