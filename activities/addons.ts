@@ -18,6 +18,7 @@ import { ConfigurationError } from './errors.js';
 import type { HostShells } from './host-shell.js';
 import { apiReady, applyObjects, kubectl, kubectlReads, waitUntil } from './kubectl.js';
 import { flannelRelease, kubernetesRelease } from './releases.js';
+import { NODE_PROBE_SCRIPT, parseNodeFacts } from './preflight-facts.js';
 import { ensureService } from './service.js';
 import { runStep } from './step.js';
 import type { AdminInput, CoreDnsInput, FlannelInput, StepReport } from './types.js';
@@ -95,10 +96,17 @@ export function coreDnsActivity(shells: HostShells) {
   return (input: CoreDnsInput): Promise<StepReport> =>
     runStep(input.target.name, async (ctx) => {
       const sh = shells.shell(input.via);
-      // CoreDNS forwards other names to the node's resolvers (dnsPolicy Default): only when there are any. Without,
-      // a `forward` to an empty resolv.conf would stop CoreDNS from starting.
-      const resolvers = (await sh.exec("grep -E '^\\s*nameserver\\s' /etc/resolv.conf", { allowExitCodes: [0, 1, 2] })).stdout.trim();
-      const forward = resolvers.length > 0;
+      // CoreDNS forwards other names to its node's resolvers (dnsPolicy Default: the kubelet's resolvConf): only when
+      // every node it may run on has one a pod can reach. Without, a `forward` to an empty list stops CoreDNS.
+      const without: string[] = [];
+      for (const t of input.nodes ?? [input.via]) {
+        const node = shells.shell(t);
+        const file = parseNodeFacts((await node.exec(NODE_PROBE_SCRIPT)).stdout).resolvConf ?? '/etc/resolv.conf';
+        const lines = (await node.exec(`grep -E '^\\s*nameserver\\s' ${file}`, { allowExitCodes: [0, 1, 2] })).stdout;
+        const usable = lines.split('\n').filter((l) => /^\s*nameserver\s+(?!127\.|::1\b)\S+/.test(l));
+        if (usable.length === 0) without.push(`${t.name} (${file})`);
+      }
+      const forward = without.length === 0;
       await applyObjects(sh, input.kubeconfig, asList(coreDnsObjects({ ...input, forward })), ctx);
       let seen = '';
       await waitUntil(
@@ -120,7 +128,9 @@ export function coreDnsActivity(shells: HostShells) {
       );
       ctx.notes.push(
         `CoreDNS at ${input.clusterDns} for ${input.clusterDomain}` +
-          (forward ? ', other names forwarded to the nodes\u2019 resolvers' : `; ${input.via.name} has no resolvers: cluster names only`),
+          (forward
+            ? ', other names forwarded to the nodes\u2019 resolvers'
+            : `; no resolvers on ${without.join(', ')}: cluster names only`),
       );
     });
 }

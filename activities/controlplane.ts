@@ -137,6 +137,17 @@ export function controlPlaneActivity(shells: HostShells) {
           unit: apiUnit,
           inputsDigest: await filesDigest(sh, [...new Set(apiFiles)], ''),
           binaries: bin('kube-apiserver'),
+          // A running API server is restarted only while another one serves: the load balancer sends clients there.
+          beforeRestart: async () => {
+            const peers = input.peers ?? [];
+            if (peers.length === 0) return;
+            const states = await Promise.all(peers.map(async (p) => ({ p, r: await apiReady(sh, p.url, input.caPath) })));
+            if (states.some((x) => x.r.ok)) return;
+            throw new NotReady(
+              `restarting kube-apiserver on ${input.target.name} now would take the API down: no other control plane is ready ` +
+                `(${states.map((x) => `${x.p.name}: ${x.r.detail}`).join('; ')})`,
+            );
+          },
         },
         ctx,
       );

@@ -89,7 +89,7 @@ export async function waitUntil<T>(
  */
 export async function apiReady(sh: HostShell, url: string, caPath: string, reads: string[] = []): Promise<{ ok: boolean; detail: string }> {
   const r = await sh.exec(`curl -sS --max-time 5 --cacert ${q(caPath)} ${q(`${url.replace(/\/+$/, '')}/readyz`)}`, {
-    allowExitCodes: [0, 6, 7, 22, 28, 35, 52, 56, 60],
+    allowExitCodes: [0, 6, 7, 22, 28, 35, 52, 56, 60, 77],
     reads: [caPath, ...reads],
   });
   const body = r.stdout.trim();

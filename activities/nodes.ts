@@ -10,7 +10,7 @@ import { KUBELET_CONFIG_PATH, KUBELET_UNIT_PATH, renderKubeletConfig, renderKube
 import { shellQuote as q } from '../remote/exec.js';
 import { installRelease } from './binaries.js';
 import { ensureKubeconfig } from './controlplane.js';
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError, NotReady } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
 import { applyObjects, kubectl, kubectlReads, objectsDiffer, waitUntil } from './kubectl.js';
 import { NODE_PROBE_SCRIPT, parseNodeFacts } from './preflight-facts.js';
@@ -28,7 +28,8 @@ export async function nodeState(
   const r = await sh.exec(kubectl(kubeconfig, `get node ${q(name)} -o json`), { allowExitCodes: [0, 1], reads: kubectlReads(kubeconfig) });
   if (r.code !== 0) {
     if (/NotFound/.test(r.stderr)) return undefined;
-    throw new ConfigurationError(`kubectl get node ${name} on ${sh.name} failed: ${r.stderr.trim()}`);
+    // The API not answering (a restart, a lost etcd quorum) is retried, not a reason to give up.
+    throw new NotReady(`kubectl get node ${name} on ${sh.name} failed: ${r.stderr.trim()}`);
   }
   const n = JSON.parse(r.stdout) as {
     metadata: { annotations?: Record<string, string> };
@@ -52,15 +53,22 @@ export function registerNodeActivity(shells: HostShells) {
       const list = asList([nodeObject(n)]);
       // The usual re-run: the API already holds the Node as planned (one kubectl diff, nothing applied).
       ctx.notes.push(`Node ${n.name}: pod range ${n.podCidr}${n.controlPlane ? ', control plane (NoSchedule)' : ''}`);
-      const differing = await objectsDiffer(sh, input.kubeconfig, list);
+      const mismatch = async () => {
+        const now = await nodeState(sh, input.kubeconfig, n.name);
+        if (now && now.podCidr && now.podCidr !== n.podCidr) {
+          throw new ConfigurationError(
+            `node ${n.name} is registered with the pod range ${now.podCidr}, the plan gives it ${n.podCidr}. ` +
+              `Delete the Node object (kubectl delete node ${n.name}) and run again: hardway registers it with the plan's range.`,
+          );
+        }
+      };
+      // A Node whose range differs cannot even be diffed (its pod range is immutable): say why before anything else.
+      const differing = await objectsDiffer(sh, input.kubeconfig, list).catch(async (e: unknown) => {
+        await mismatch();
+        throw e;
+      });
       if (!differing) return;
-      const now = await nodeState(sh, input.kubeconfig, n.name);
-      if (now && now.podCidr && now.podCidr !== n.podCidr) {
-        throw new ConfigurationError(
-          `node ${n.name} is registered with the pod range ${now.podCidr}, the plan gives it ${n.podCidr}. ` +
-            `Delete the Node object (kubectl delete node ${n.name}) and run again: hardway registers it with the plan's range.`,
-        );
-      }
+      await mismatch();
       await applyObjects(sh, input.kubeconfig, list, ctx, differing);
     });
 }

@@ -62,6 +62,7 @@ export const NODE_PROBE_SCRIPT = [
   'echo "@@capeff"; grep CapEff /proc/self/status',
   'echo "@@init"; if [ -d /run/systemd/system ]; then echo systemd; else echo other; fi',
   'echo "@@conntrack"; stat -c %a /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo missing',
+  'echo "@@resolv"; if [ -s /run/systemd/resolve/resolv.conf ]; then echo /run/systemd/resolve/resolv.conf; else echo /etc/resolv.conf; fi',
   'true',
 ].join('; ');
 
@@ -76,6 +77,7 @@ export function parseNodeFacts(out: string): NodeFacts {
     sysResource: caps.known && caps.sysResource,
     // The kernel shows a setting it will not take from this network namespace as read-only (0444).
     ...(s.conntrack?.[0] !== undefined ? { conntrackMaxWritable: /^[0-7]*[2367][0-7]{2}$/.test(s.conntrack[0]) } : {}),
+    ...(s.resolv?.[0] !== undefined ? { resolvConf: s.resolv[0] } : {}),
   };
 }
 

@@ -146,6 +146,8 @@ export interface ControlPlaneInput extends StepInput {
   scheduler: KubeconfigFile;
   /** admin and super-admin kubeconfigs for the operator and the cluster-wide steps that run here. */
   kubeconfigs: KubeconfigFile[];
+  /** The other control planes' API servers: a restart of this one waits until one of them is ready. */
+  peers?: { name: string; url: string }[];
 }
 
 /** Cluster-wide objects applied with server-side apply through the load balancer, from a control plane. */
@@ -203,6 +205,8 @@ export interface FlannelInput extends StepInput {
 }
 
 export interface CoreDnsInput extends ClusterObjectsInput {
+  /** The nodes CoreDNS may run on (the workers): their resolvers decide whether it forwards other names. */
+  nodes?: HostTarget[];
   image: string;
   clusterDns: string;
   clusterDomain: string;

@@ -23,6 +23,11 @@ export interface NodeFacts {
    * kube-proxy sizes the conntrack table only where it can. Absent: unknown, taken as writable.
    */
   conntrackMaxWritable?: boolean;
+  /**
+   * The resolv.conf that lists the host's real resolvers: systemd-resolved's upstream file where it runs (its
+   * /etc/resolv.conf names the 127.0.0.53 stub, which a pod cannot reach), else /etc/resolv.conf. Absent: the latter.
+   */
+  resolvConf?: string;
 }
 
 /** The cgroup driver the kubelet and runc must agree on: systemd where systemd runs, else cgroupfs. */

@@ -47,7 +47,8 @@ export function renderKubeletConfig(input: KubeletConfigInput, facts: NodeFacts)
     `clusterDomain: ${JSON.stringify(input.clusterDomain ?? 'cluster.local')}`,
     'clusterDNS:',
     `  - ${JSON.stringify(input.clusterDns)}`,
-    'resolvConf: /etc/resolv.conf',
+    // What pods with dnsPolicy Default (CoreDNS) get: the host's real resolvers.
+    `resolvConf: ${JSON.stringify(facts.resolvConf ?? '/etc/resolv.conf')}`,
     'readOnlyPort: 0',
     // Swap on the host: run anyway, and give pods none of it (the kubelet refuses to start otherwise).
     ...(facts.swap ? ['failSwapOn: false', 'memorySwap:', '  swapBehavior: NoSwap'] : []),

@@ -617,12 +617,15 @@ describe('the cluster: control plane, nodes and add-ons against the lab API', ()
     assert.deepEqual((await run(lab, 'addons/coredns', coredns)).changed, []);
   });
 
-  it('CoreDNS forwards to the node’s resolvers only when it has some', async () => {
+  it('CoreDNS forwards to the nodes’ resolvers only when every worker has one a pod can reach', async () => {
     const lab = converged.clone();
-    lab.host('cp-1').write('/etc/resolv.conf', '# no resolvers here\nsearch example.org\n');
+    // The control plane's resolvers do not matter (CoreDNS does not run there); a loopback stub is no resolver.
+    lab.host('cp-1').write('/etc/resolv.conf', '# no resolvers here\n');
+    assert.deepEqual((await run(lab, 'addons/coredns', input(plan, 'addons/coredns', 'cp-1'))).changed, []);
+    lab.host('worker-2').write('/etc/resolv.conf', 'nameserver 127.0.0.53\nsearch example.org\n');
     const r = await run(lab, 'addons/coredns', input(plan, 'addons/coredns', 'cp-1'));
     assert.deepEqual(r.changed, ['applied ConfigMap kube-system/coredns']);
-    assert.match(r.notes.join('\n'), /cp-1 has no resolvers: cluster names only/);
+    assert.match(r.notes.join('\n'), /no resolvers on worker-2 \(\/etc\/resolv\.conf\): cluster names only/);
     const corefile = (lab.api.get('ConfigMap', 'coredns', 'kube-system')!['data'] as { Corefile: string }).Corefile;
     assert.doesNotMatch(corefile, /forward/);
     assert.match(

@@ -138,7 +138,28 @@ describe('dry run', () => {
       'runtime/containerd: systemctl enable containerd',
       'runtime/containerd: systemctl start containerd',
       'runtime/containerd: create /var/lib/hardway/services/containerd.inputs (0644)',
+      // Each later step stops where it would read what an earlier change writes (the certificates, the kubeconfigs).
+      'controlplane/encryption-config: create /etc/kubernetes/encryption-config.yaml (0600)',
+      'controlplane/services: install kubernetes v1.34.4 (amd64) into /usr/local/bin from https://dl.k8s.io/release/v1.34.4',
+      'controlplane/services: create /etc/kubernetes/controller-manager.kubeconfig (0600)',
+      'controlplane/services: create /etc/kubernetes/scheduler.kubeconfig (0600)',
+      'controlplane/services: create /etc/kubernetes/admin.kubeconfig (0600)',
+      'controlplane/services: create /etc/kubernetes/super-admin.kubeconfig (0600)',
+      'controlplane/services: mkdir -p /var/log/kubernetes && chmod 0700 /var/log/kubernetes',
+      'workers/kubelet: install kubernetes v1.34.4 (amd64) into /usr/local/bin from https://dl.k8s.io/release/v1.34.4',
+      'workers/kubelet: install flannel-cni-plugin v1.7.1-flannel1 (amd64) into /opt/cni/bin from https://github.com/flannel-io/cni-plugin/releases/download/v1.7.1-flannel1',
+      'workers/kubelet: create /etc/cni/net.d/10-flannel.conflist (0644)',
+      'workers/kubelet: create /var/lib/kubelet/kubeconfig (0600)',
+      'workers/kubelet: create /var/lib/kube-proxy/kubeconfig (0600)',
+      'workers/kubelet: create /var/lib/kubelet/config.yaml (0644)',
+      'workers/kubelet: create /var/lib/kube-proxy/config.yaml (0644)',
+      'addons/flannel: install flannel v0.28.10 (amd64) into /usr/local/bin from https://github.com/flannel-io/flannel/releases/download/v0.28.10',
+      'addons/flannel: create /etc/kube-flannel/kubeconfig (0600)',
+      'addons/flannel: create /etc/kube-flannel/net-conf.json (0644)',
     ]);
+    assert.equal(step('controlplane/rbac', 'cp-1').outcome, 'depends');
+    assert.equal(step('workers/ready', 'worker-1').outcome, 'depends');
+    assert.equal(step('addons/coredns', 'cp-1').outcome, 'depends');
     // containerd's answers can only be checked once it runs with the config the dry run would write; the images step
     // asks that containerd too.
     const runtime = step('runtime/containerd', 'worker-1');

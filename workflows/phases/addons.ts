@@ -3,7 +3,7 @@
 import { CLUSTER_DOMAIN, FLANNEL_CERTIFICATE, FLANNEL_USER } from '../../model/certificates.js';
 import { KUBECONFIG_PATHS } from '../../model/paths.js';
 import { hasRole } from '../../model/roles.js';
-import { baseInput } from './plan-lookup.js';
+import { baseInput, targetOf } from './plan-lookup.js';
 import { clusterObjectsInput, firstControlPlane, kubeconfigFor } from './cluster-access.js';
 import { kubeletHosts, podCidrOf } from './workers.js';
 import { step, type Phase } from './phase.js';
@@ -40,6 +40,7 @@ export const addons: Phase = {
           clusterDns: plan.networks.clusterDns,
           clusterDomain: CLUSTER_DOMAIN,
           replicas: Math.max(1, Math.min(2, schedulable)),
+          nodes: plan.hosts.filter((h) => hasRole(h, 'worker')).map((h) => targetOf(plan, h.name)),
         };
       },
     }),

@@ -80,6 +80,9 @@ export const controlplane: Phase = {
             kubeconfigFor(plan, 'admin', host, 'admin', KUBECONFIG_PATHS.admin, plan.apiServer.url),
             kubeconfigFor(plan, 'super-admin', host, 'super-admin', KUBECONFIG_PATHS['super-admin'], plan.apiServer.url),
           ],
+          peers: controlPlanes(plan)
+            .filter((h) => h !== host)
+            .map((h) => ({ name: h, url: `https://${plannedHost(plan, h).address}:${securePort(plan, h)}` })),
         };
       },
     }),
