@@ -9,6 +9,7 @@ import { initInHostNamespaces, liveInit, startInit } from './init.js';
 import { acquireLabLock } from './lock.js';
 import { desiredMirror, mirrorRunning, startMirror, stopMirror, type MirrorOptions } from './mirror.js';
 import { hostMountsComplete, setupHostMounts } from './mounts.js';
+import { compiledSystemctl } from './systemctl-app.js';
 import {
   boundNamespaceInode,
   createHostNamespaces,
@@ -283,7 +284,7 @@ async function upHost(s: LabState, h: LabHostState, clientKey: string, nsDir: st
     const stale = await hostNamespaceInodes(h, init);
     await killProcessesInNamespaces(stale);
     await createHostNamespaces(h);
-    await setupHostMounts(h, { nsDir, systemctl: systemctlScript() });
+    await setupHostMounts(h, { nsDir, systemctl: await compiledSystemctl(systemctlScript()) });
     await rm(join(h.root, SSHD_PIDFILE), { force: true });
     init = await startInit(s, h, ctx.layout, HOST_ENV);
     log(

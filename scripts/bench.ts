@@ -37,7 +37,11 @@ try {
   for (const run of ['first bring-up', 'no-op re-run']) {
     for (const s of pool.stats()) commandsBefore.set(s.label, s.commands);
     t = Date.now();
-    const req = await applySpec(client, r.spec);
+    const req = await applySpec(
+      client,
+      r.spec,
+      process.env.HARDWAY_BENCH_PARALLELISM ? { parallelism: Number(process.env.HARDWAY_BENCH_PARALLELISM) } : {},
+    );
     const { status } = await follow(req, () => {});
     const total = Date.now() - t;
     console.log(`\n${run}: ${formatDuration(total)} total, state ${status.state}, ${status.changedCount} changes`);
