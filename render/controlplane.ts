@@ -31,7 +31,14 @@ export interface ApiServerUnitInput {
   tls: { server: Placement; etcdClient: Placement; kubeletClient: Placement; frontProxyClient?: Placement };
 }
 
-function unit(description: string, docs: string, exec: string, flags: string[], after = 'network-online.target'): string {
+function unit(
+  description: string,
+  docs: string,
+  exec: string,
+  flags: string[],
+  after = 'network-online.target',
+  stopTimeout?: string,
+): string {
   return `[Unit]
 Description=${description} (managed by hardway)
 Documentation=${docs}
@@ -44,7 +51,7 @@ ExecStart=${KUBERNETES_BIN_DIR}/${exec} \\
 Restart=on-failure
 RestartSec=5
 LimitNOFILE=65536
-
+${stopTimeout ? `TimeoutStopSec=${stopTimeout}\n` : ''}
 [Install]
 WantedBy=multi-user.target
 `;
@@ -102,6 +109,10 @@ export function renderApiServerUnit(i: ApiServerUnitInput): string {
     'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/',
     'kube-apiserver',
     apiServerFlags(i),
+    'network-online.target',
+    // It drains its requests within seconds, then waits up to 60 s for long-lived watches to end by themselves:
+    // a rolling restart should not wait that long for every control plane (clients re-watch through the others).
+    '20s',
   );
 }
 
