@@ -51,6 +51,14 @@ try {
     for (const p of status.phases.filter((x) => x.durationMs !== undefined)) {
       console.log(`  ${p.name.padEnd(13)} ${formatDuration(p.durationMs).padStart(9)}`);
     }
+    // The slowest step of each phase: where a phase's time goes.
+    const slowest = status.phases
+      .map(
+        (p) =>
+          status.steps.filter((x) => x.phase === p.name && x.durationMs !== undefined).sort((a, b) => b.durationMs! - a.durationMs!)[0],
+      )
+      .filter((x) => x !== undefined);
+    console.log(`  slowest step per phase: ${slowest.map((x) => `${x.name} ${formatDuration(x.durationMs)}`).join(', ')}`);
     console.log('  SSH commands per host:');
     for (const s of pool.stats()) {
       console.log(`    ${s.label.padEnd(28)} ${String(s.commands - (commandsBefore.get(s.label) ?? 0)).padStart(4)}`);
