@@ -1,6 +1,5 @@
 // The cluster's add-ons: flanneld on every node (the pod network across hosts) and CoreDNS (cluster names), then the
 // admin host's kubectl and kubeconfig.
-import { createHash } from 'node:crypto';
 import { cidrContains, cidrEquals, isCidr } from '../model/cidr.js';
 import { FLANNEL_BIN_DIR, KUBERNETES_BIN_DIR } from '../model/paths.js';
 import { asList, coreDnsObjects } from '../render/cluster-objects.js';
@@ -19,7 +18,7 @@ import type { HostShells } from './host-shell.js';
 import { apiReady, applyObjects, kubectl, kubectlReads, waitUntil } from './kubectl.js';
 import { flannelRelease, kubernetesRelease } from './releases.js';
 import { NODE_PROBE_SCRIPT, parseNodeFacts } from './preflight-facts.js';
-import { ensureService } from './service.js';
+import { ensureService, inputsDigest } from './service.js';
 import { runStep } from './step.js';
 import type { AdminInput, CoreDnsInput, FlannelInput, StepReport } from './types.js';
 
@@ -47,17 +46,7 @@ export function flannelActivity(shells: HostShells) {
           name: 'flanneld',
           unitPath: FLANNEL_UNIT_PATH,
           unit,
-          inputsDigest: createHash('sha256')
-            .update(netConfig)
-            .update(kubeconfig)
-            .update(
-              (
-                await sh.exec(`sha256sum ${q(input.kubeconfig.caPath)} ${q(input.kubeconfig.certPath)}`, {
-                  reads: [input.kubeconfig.caPath, input.kubeconfig.certPath],
-                })
-              ).stdout,
-            )
-            .digest('hex'),
+          inputsDigest: await inputsDigest(sh, [input.kubeconfig.caPath, input.kubeconfig.certPath], netConfig, kubeconfig),
           binaries: [`${FLANNEL_BIN_DIR}/flanneld`],
         },
         ctx,

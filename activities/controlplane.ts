@@ -1,7 +1,7 @@
 // The control plane: the encryption-at-rest config (one key, the same on every control plane, made in the worker's
 // memory and carried host to host over SSH, never through Temporal), kube-apiserver, kube-controller-manager and
 // kube-scheduler on each control plane, and the RBAC that lets the admin group and the API server's kubelet client in.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { KUBERNETES_BIN_DIR } from '../model/paths.js';
 import { CLUSTER_ADMINS_GROUP } from '../model/certificates.js';
 import { asList, rbacObjects } from '../render/cluster-objects.js';
@@ -22,7 +22,7 @@ import { ConfigurationError, NotReady } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
 import { apiReady, applyObjects, kubectlReads, waitUntil } from './kubectl.js';
 import { kubernetesRelease } from './releases.js';
-import { ensureService } from './service.js';
+import { ensureService, inputsDigest } from './service.js';
 import { runStep, type StepContext } from './step.js';
 import type { ControlPlaneInput, EncryptionConfigInput, KubeconfigFile, RbacInput, StepReport } from './types.js';
 
@@ -73,14 +73,6 @@ export async function ensureKubeconfig(
   const text = renderKubeconfig({ cluster, ...k });
   if ((await sh.putFile(k.path, text, { mode: '0600', owner: 'root', group: 'root' })).changed) ctx.changed(k.path);
   return text;
-}
-
-/** Digest of files a service loads once at start: a change of any restarts it. */
-async function filesDigest(sh: HostShell, paths: string[], extra: string): Promise<string> {
-  const { stdout, code } = await sh.exec(`sha256sum ${paths.map(q).join(' ')}`, { reads: paths, allowExitCodes: [0, 1] });
-  if (code !== 0)
-    throw new NotReady(`missing on ${sh.name}: ${paths.join(', ')} (the pki phase or the encryption config step writes them)`);
-  return createHash('sha256').update(stdout).update(extra).digest('hex');
 }
 
 export function controlPlaneActivity(shells: HostShells) {
@@ -135,7 +127,7 @@ export function controlPlaneActivity(shells: HostShells) {
           name: 'kube-apiserver',
           unitPath: KUBE_APISERVER_UNIT_PATH,
           unit: apiUnit,
-          inputsDigest: await filesDigest(sh, [...new Set(apiFiles)], ''),
+          inputsDigest: await inputsDigest(sh, [...new Set(apiFiles)]),
           binaries: bin('kube-apiserver'),
           // A running API server is restarted only while another one serves: the load balancer sends clients there.
           beforeRestart: async () => {
@@ -163,7 +155,7 @@ export function controlPlaneActivity(shells: HostShells) {
           name: 'kube-controller-manager',
           unitPath: KUBE_CONTROLLER_MANAGER_UNIT_PATH,
           unit: cmUnit,
-          inputsDigest: await filesDigest(
+          inputsDigest: await inputsDigest(
             sh,
             [input.caPath, input.serviceAccount.signingKeyFile, input.controllerManager.certPath],
             cmKubeconfig,
@@ -178,7 +170,7 @@ export function controlPlaneActivity(shells: HostShells) {
           name: 'kube-scheduler',
           unitPath: KUBE_SCHEDULER_UNIT_PATH,
           unit: schedUnit,
-          inputsDigest: await filesDigest(sh, [input.caPath, input.scheduler.certPath], schedKubeconfig),
+          inputsDigest: await inputsDigest(sh, [input.caPath, input.scheduler.certPath], schedKubeconfig),
           binaries: bin('kube-scheduler'),
         },
         ctx,

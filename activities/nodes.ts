@@ -1,6 +1,5 @@
 // The nodes: each node's Node object with the plan's pod range (created before its kubelet registers), the kubelet,
 // kube-proxy and the node's CNI configuration on every control plane and worker, and the wait until it is Ready.
-import { createHash } from 'node:crypto';
 import { KUBERNETES_BIN_DIR } from '../model/paths.js';
 import { asList, nodeObject } from '../render/cluster-objects.js';
 import { CNI_CONF_DIR } from '../render/containerd.js';
@@ -15,7 +14,7 @@ import type { HostShell, HostShells } from './host-shell.js';
 import { applyObjects, kubectl, kubectlReads, objectsDiffer, waitUntil } from './kubectl.js';
 import { NODE_PROBE_SCRIPT, parseNodeFacts } from './preflight-facts.js';
 import { flannelCniPluginRelease, kubernetesRelease } from './releases.js';
-import { ensureService } from './service.js';
+import { ensureService, inputsDigest } from './service.js';
 import { runStep } from './step.js';
 import type { NodeInput, NodeReadyInput, NodeRegistrationInput, StepReport } from './types.js';
 
@@ -124,18 +123,14 @@ export function kubeletActivity(shells: HostShells) {
       ] as const) {
         if ((await sh.putFile(path, text, { mode: '0644', owner: 'root', group: 'root' })).changed) ctx.changed(path);
       }
-      // What the kubelet and kube-proxy load once: the CA and their own certificates (a renewal restarts them).
-      const sums = async (paths: string[]) => (await sh.exec(`sha256sum ${paths.map(q).join(' ')}`, { reads: paths })).stdout;
-      const kubeletFiles = await sums([input.tls.caPath, input.tls.certPath]);
-      const proxyFiles = await sums([input.kubeProxy.caPath, input.kubeProxy.certPath]);
-      const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
       await ensureService(
         sh,
         {
           name: 'kubelet',
           unitPath: KUBELET_UNIT_PATH,
           unit: kubeletUnit,
-          inputsDigest: digest(kubeletConfig, kubeletKubeconfig, kubeletFiles),
+          // What it loads once: the CA and its own certificate (a renewal restarts it).
+          inputsDigest: await inputsDigest(sh, [input.tls.caPath, input.tls.certPath], kubeletConfig, kubeletKubeconfig),
           binaries: [`${KUBERNETES_BIN_DIR}/kubelet`],
         },
         ctx,
@@ -146,7 +141,7 @@ export function kubeletActivity(shells: HostShells) {
           name: 'kube-proxy',
           unitPath: KUBE_PROXY_UNIT_PATH,
           unit: proxyUnit,
-          inputsDigest: digest(proxyConfig, proxyKubeconfig, proxyFiles),
+          inputsDigest: await inputsDigest(sh, [input.kubeProxy.caPath, input.kubeProxy.certPath], proxyConfig, proxyKubeconfig),
           binaries: [`${KUBERNETES_BIN_DIR}/kube-proxy`],
         },
         ctx,

@@ -4,7 +4,9 @@
 // A step may be killed at any line and retried. What earlier attempts changed comes back in the step's
 // heartbeat (step.ts), so a unit or binary changed after the service's last (re)start still gets its reload and
 // restart on the retry, even though the host now looks converged; one changed before it does not get another.
+import { createHash } from 'node:crypto';
 import { shellQuote as q } from '../remote/exec.js';
+import { NotReady } from './errors.js';
 import type { HostShell } from './host-shell.js';
 import type { StepContext } from './step.js';
 
@@ -24,6 +26,16 @@ export interface ServiceSpec {
   reloadOnInputChange?: boolean;
   /** Called before a running service is restarted (not before a first start): may refuse by throwing. */
   beforeRestart?: () => Promise<void>;
+}
+
+/**
+ * A service's inputs digest (ServiceSpec.inputsDigest): the configs it was rendered with (`texts`) and the files it
+ * loads once at start (certificates, keys), by their content on the host, so that a renewed one restarts it.
+ */
+export async function inputsDigest(sh: HostShell, files: readonly string[], ...texts: string[]): Promise<string> {
+  const { stdout, code } = await sh.exec(`sha256sum ${files.map(q).join(' ')}`, { reads: [...files], allowExitCodes: [0, 1] });
+  if (code !== 0) throw new NotReady(`missing on ${sh.name}: ${files.join(', ')} (an earlier phase writes them)`);
+  return createHash('sha256').update(texts.join('\0')).update('\0').update(stdout).digest('hex');
 }
 
 const stampPath = (name: string) => `/var/lib/hardway/services/${name}.inputs`;
