@@ -159,6 +159,8 @@ export interface ClusterObjectsInput extends StepInput {
   /** The API front end, checked for /readyz. */
   apiServerUrl: string;
   caPath: string;
+  /** The kubeconfig's client certificate and key on `via`: reads of single objects go by curl, not kubectl. */
+  client?: { certPath: string; keyPath: string };
 }
 
 export interface RbacInput extends ClusterObjectsInput {

@@ -828,6 +828,25 @@ export class MemoryHost implements HostShell {
       run: (m, input) => this.kubectl(m[0], m[1]!, words(m[2]!)[0]!, words(m[3]!), input),
     },
     {
+      // activities/nodes.ts nodeState: a Node read with the client certificate, the HTTP status on the last line.
+      pattern: /^curl -sS --max-time 10 --cacert (\S+) --cert (\S+) --key (\S+) -w '\\n%\{http_code\}' (\S+)\/api\/v1\/nodes\/(\S+)$/,
+      mutates: false,
+      run: (m) => {
+        const [ca, cert, key, url, node] = [m[1]!, m[2]!, m[3]!, m[4]!, m[5]!].map((w) => words(w)[0]!) as [
+          string,
+          string,
+          string,
+          string,
+          string,
+        ];
+        const c = this.apiClient(url, ca, cert, key);
+        if ('error' in c) return /refused/.test(c.error) ? fail(7, `curl: (7) ${c.error}`) : fail(52, `curl: (52) ${c.error}`);
+        if (!c.api.can(c.who, 'get', '', 'nodes')) return ok(`{"kind":"Status","reason":"Forbidden"}\n403`);
+        const obj = this.lab!.view('Node', node);
+        return obj ? ok(`${JSON.stringify(obj)}\n200`) : ok(`{"kind":"Status","reason":"NotFound"}\n404`);
+      },
+    },
+    {
       pattern: /^(\S+\/kubectl) --kubeconfig=(\S+) (?:--request-timeout=\S+ )?((?:diff|get|auth|-n) .+)$/,
       mutates: false,
       run: (m, input) => this.kubectl(m[0], m[1]!, words(m[2]!)[0]!, words(m[3]!), input),
@@ -944,6 +963,16 @@ export class MemoryHost implements HostShell {
     };
     const [url, ca, cert, key] = ['server', 'certificate-authority', 'client-certificate', 'client-key'].map(field);
     if (!url) return { error: 'error: no server found for cluster' };
+    return this.apiClient(url, ca, cert, key);
+  }
+
+  /** A client of the API at `url` with these files (kubectl's kubeconfig, or curl's --cacert/--cert/--key). */
+  apiClient(
+    url: string,
+    ca: string | undefined,
+    cert: string | undefined,
+    key: string | undefined,
+  ): { who: Identity; api: MemoryApiServer; server: MemoryHost } | { error: string } {
     for (const [what, p] of [
       ['certificate-authority', ca],
       ['client-cert', cert],

@@ -31,5 +31,6 @@ export function clusterObjectsInput(plan: ClusterPlan, host: string, certificate
     kubeconfig: KUBECONFIG_PATHS[certificate],
     apiServerUrl: plan.apiServer.url,
     caPath: at.caPath,
+    client: { certPath: at.certPath, keyPath: at.keyPath },
   };
 }
