@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,7 @@ describe('hardway CLI', () => {
       'name: bad\nhosts:\n  - name: ca\n    address: 192.168.56.10\n    roles: [ca]\n    rols: [etcd]\nnetworks:\n  pods: 10.32.0.0/16\n',
     );
     const r = hardway('plan', '-f', file);
+    rmSync(dir, { recursive: true, force: true });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /nothing was changed/);
     assert.match(r.stderr, /did you mean "roles"/);

@@ -1,8 +1,8 @@
 // What hardway says about a cluster file it cannot read as UTF-8 YAML: a missing path, a directory, a
 // gzipped or UTF-16 file. Each gets a sentence with a fix, and exit code 2.
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,7 @@ describe('encodingProblem', () => {
 
 describe('loadSpec', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hardway-load-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const quiet = () => {};
   const usageError = (file: string, re: RegExp) =>
     assert.throws(

@@ -38,10 +38,13 @@ after(async () => {
   for (const c of children) c.kill('SIGKILL');
   await env?.teardown();
   if (oldTree) rmSync(oldTree, { recursive: true, force: true });
+  if (recordDir) rmSync(recordDir, { recursive: true, force: true });
 });
+let recordDir: string | undefined;
 
 it('finishes on this version a bring-up that hardway 0.1 started', async () => {
-  const recordFile = join(mkdtempSync(join(tmpdir(), 'hardway-upgrade-')), 'calls.jsonl');
+  recordDir = mkdtempSync(join(tmpdir(), 'hardway-upgrade-'));
+  const recordFile = join(recordDir, 'calls.jsonl');
   // What 0.1's CLI sent: its ClusterSpec had no images and versions of Kubernetes and etcd only.
   const current = seedSpec('upgrade');
   const spec = { ...current, versions: { kubernetes: current.versions.kubernetes, etcd: current.versions.etcd } };

@@ -3,7 +3,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,15 +19,18 @@ const children: ChildProcess[] = [];
 before(async () => {
   env = await devServer();
 });
+const dirs: string[] = [];
 after(async () => {
   for (const c of children) c.kill('SIGKILL');
   await env?.teardown();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 it('resumes on a new worker after the first is killed mid-phase, without re-running finished steps', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hardway-crash-'));
+  dirs.push(dir);
   const recordFile = join(dir, 'calls.jsonl');
   const spec = seedSpec('crash');
 
