@@ -3,7 +3,6 @@
 // kube-scheduler on each control plane, and the RBAC that lets the admin group and the API server's kubelet client in.
 import { randomBytes } from 'node:crypto';
 import { KUBERNETES_BIN_DIR } from '../model/paths.js';
-import { CLUSTER_ADMINS_GROUP } from '../model/certificates.js';
 import { asList, rbacObjects } from '../render/cluster-objects.js';
 import {
   KUBE_APISERVER_UNIT_PATH,
@@ -217,7 +216,7 @@ export function rbacActivity(shells: HostShells) {
         input.kubeconfig,
         asList(
           rbacObjects({
-            adminGroup: input.adminGroup ?? CLUSTER_ADMINS_GROUP,
+            adminGroup: input.adminGroup,
             kubeletClientUser: input.kubeletClientUser,
             ...(input.flannelUser ? { flannelUser: input.flannelUser } : {}),
           }),

@@ -11,7 +11,7 @@ import { installRelease } from './binaries.js';
 import { ensureKubeconfig } from './controlplane.js';
 import { ConfigurationError, NotReady } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
-import { applyObjects, kubectl, kubectlReads, waitUntil } from './kubectl.js';
+import { applyObjects, waitUntil } from './kubectl.js';
 import { NODE_PROBE_SCRIPT, parseNodeFacts } from './preflight-facts.js';
 import { flannelCniPluginRelease, kubernetesRelease } from './releases.js';
 import { ensureService, inputsDigest } from './service.js';
@@ -28,36 +28,23 @@ export interface NodeState {
   taints: { key: string; effect: string }[];
 }
 
-/** The Node `name` as the API has it, or undefined when there is none. One curl with the client certificate (a kubectl
- * costs about 0.2 s of CPU, a curl almost nothing); kubectl when the input names no certificate. */
+/** The Node `name` as the API has it, or undefined when there is none: one curl with the client certificate (a kubectl
+ * costs about 0.2 s of CPU, a curl almost nothing). */
 export async function nodeState(sh: HostShell, input: ClusterObjectsInput, name: string): Promise<NodeState | undefined> {
-  let text: string;
-  if (input.client) {
-    const { certPath, keyPath } = input.client;
-    const url = `${input.apiServerUrl.replace(/\/+$/, '')}/api/v1/nodes/${name}`;
-    const r = await sh.exec(
-      `curl -sS --max-time 10 --cacert ${q(input.caPath)} --cert ${q(certPath)} --key ${q(keyPath)} -w '\\n%{http_code}' ${q(url)}`,
-      { allowExitCodes: [0, 6, 7, 28, 35, 52, 56], reads: [input.caPath, certPath, keyPath] },
-    );
-    const cut = r.stdout.lastIndexOf('\n');
-    const status = r.stdout.slice(cut + 1).trim();
-    if (r.code !== 0 || status === '000')
-      throw new NotReady(`the API at ${input.apiServerUrl} does not answer ${sh.name}: ${r.stderr.trim()}`);
-    if (status === '404') return undefined;
-    if (status !== '200') throw new NotReady(`GET node ${name} from ${sh.name}: HTTP ${status} ${r.stdout.slice(0, cut).trim()}`);
-    text = r.stdout.slice(0, cut);
-  } else {
-    const r = await sh.exec(kubectl(input.kubeconfig, `get node ${q(name)} -o json`), {
-      allowExitCodes: [0, 1],
-      reads: kubectlReads(input.kubeconfig),
-    });
-    if (r.code !== 0) {
-      if (/NotFound/.test(r.stderr)) return undefined;
-      // The API not answering (a restart, a lost etcd quorum) is retried, not a reason to give up.
-      throw new NotReady(`kubectl get node ${name} on ${sh.name} failed: ${r.stderr.trim()}`);
-    }
-    text = r.stdout;
-  }
+  const { certPath, keyPath } = input.client;
+  const url = `${input.apiServerUrl.replace(/\/+$/, '')}/api/v1/nodes/${name}`;
+  const r = await sh.exec(
+    `curl -sS --max-time 10 --cacert ${q(input.caPath)} --cert ${q(certPath)} --key ${q(keyPath)} -w '\\n%{http_code}' ${q(url)}`,
+    { allowExitCodes: [0, 6, 7, 28, 35, 52, 56], reads: [input.caPath, certPath, keyPath] },
+  );
+  // The API not answering (a restart, a lost etcd quorum) is retried, not a reason to give up.
+  const cut = r.stdout.lastIndexOf('\n');
+  const status = r.stdout.slice(cut + 1).trim();
+  if (r.code !== 0 || status === '000')
+    throw new NotReady(`the API at ${input.apiServerUrl} does not answer ${sh.name}: ${r.stderr.trim()}`);
+  if (status === '404') return undefined;
+  if (status !== '200') throw new NotReady(`GET node ${name} from ${sh.name}: HTTP ${status} ${r.stdout.slice(0, cut).trim()}`);
+  const text = r.stdout.slice(0, cut);
   const n = JSON.parse(text) as {
     metadata: { annotations?: Record<string, string>; labels?: Record<string, string> };
     spec?: { podCIDR?: string; taints?: { key: string; effect: string }[] };

@@ -160,7 +160,7 @@ export interface ClusterObjectsInput extends StepInput {
   apiServerUrl: string;
   caPath: string;
   /** The kubeconfig's client certificate and key on `via`: reads of single objects go by curl, not kubectl. */
-  client?: { certPath: string; keyPath: string };
+  client: { certPath: string; keyPath: string };
 }
 
 export interface RbacInput extends ClusterObjectsInput {

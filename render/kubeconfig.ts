@@ -11,29 +11,52 @@ export interface KubeconfigInput {
   keyPath: string;
 }
 
-export function renderKubeconfig(k: KubeconfigInput): string {
+/** One cluster, one user, one context named "<user>@<cluster>", current. */
+function kubeconfigText(o: {
+  header: string;
+  cluster: string;
+  server: string;
+  clusterCa: [key: string, value: string];
+  userName: string;
+  userFields: [key: string, value: string][];
+  context: string;
+}): string {
   return [
-    `# Written by hardway for cluster ${k.cluster}: ${k.user} at ${k.server}. Changes here are overwritten.`,
+    o.header,
     'apiVersion: v1',
     'kind: Config',
     'clusters:',
-    `  - name: ${JSON.stringify(k.cluster)}`,
+    `  - name: ${JSON.stringify(o.cluster)}`,
     '    cluster:',
-    `      server: ${JSON.stringify(k.server)}`,
-    `      certificate-authority: ${JSON.stringify(k.caPath)}`,
+    `      server: ${JSON.stringify(o.server)}`,
+    `      ${o.clusterCa[0]}: ${o.clusterCa[1]}`,
     'users:',
-    `  - name: ${JSON.stringify(k.user)}`,
+    `  - name: ${JSON.stringify(o.userName)}`,
     '    user:',
-    `      client-certificate: ${JSON.stringify(k.certPath)}`,
-    `      client-key: ${JSON.stringify(k.keyPath)}`,
+    ...o.userFields.map(([k, v]) => `      ${k}: ${v}`),
     'contexts:',
-    `  - name: ${JSON.stringify(`${k.user}@${k.cluster}`)}`,
+    `  - name: ${JSON.stringify(o.context)}`,
     '    context:',
-    `      cluster: ${JSON.stringify(k.cluster)}`,
-    `      user: ${JSON.stringify(k.user)}`,
-    `current-context: ${JSON.stringify(`${k.user}@${k.cluster}`)}`,
+    `      cluster: ${JSON.stringify(o.cluster)}`,
+    `      user: ${JSON.stringify(o.userName)}`,
+    `current-context: ${JSON.stringify(o.context)}`,
     '',
   ].join('\n');
+}
+
+export function renderKubeconfig(k: KubeconfigInput): string {
+  return kubeconfigText({
+    header: `# Written by hardway for cluster ${k.cluster}: ${k.user} at ${k.server}. Changes here are overwritten.`,
+    cluster: k.cluster,
+    server: k.server,
+    clusterCa: ['certificate-authority', JSON.stringify(k.caPath)],
+    userName: k.user,
+    userFields: [
+      ['client-certificate', JSON.stringify(k.certPath)],
+      ['client-key', JSON.stringify(k.keyPath)],
+    ],
+    context: `${k.user}@${k.cluster}`,
+  });
 }
 
 /** A kubeconfig for another machine (the operator's workstation): the certificates and the key inline. */
@@ -46,26 +69,17 @@ export function renderEmbeddedKubeconfig(k: {
   key: string;
 }): string {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
-  return [
-    `# hardway kubeconfig for cluster ${k.cluster} (${k.user} at ${k.server}). It holds a private key: keep it 0600.`,
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    `  - name: ${JSON.stringify(k.cluster)}`,
-    '    cluster:',
-    `      server: ${JSON.stringify(k.server)}`,
-    `      certificate-authority-data: ${b64(k.ca)}`,
-    'users:',
-    `  - name: ${JSON.stringify(`${k.user}@${k.cluster}`)}`,
-    '    user:',
-    `      client-certificate-data: ${b64(k.cert)}`,
-    `      client-key-data: ${b64(k.key)}`,
-    'contexts:',
-    `  - name: ${JSON.stringify(`${k.user}@${k.cluster}`)}`,
-    '    context:',
-    `      cluster: ${JSON.stringify(k.cluster)}`,
-    `      user: ${JSON.stringify(`${k.user}@${k.cluster}`)}`,
-    `current-context: ${JSON.stringify(`${k.user}@${k.cluster}`)}`,
-    '',
-  ].join('\n');
+  const name = `${k.user}@${k.cluster}`;
+  return kubeconfigText({
+    header: `# hardway kubeconfig for cluster ${k.cluster} (${k.user} at ${k.server}). It holds a private key: keep it 0600.`,
+    cluster: k.cluster,
+    server: k.server,
+    clusterCa: ['certificate-authority-data', b64(k.ca)],
+    userName: name,
+    userFields: [
+      ['client-certificate-data', b64(k.cert)],
+      ['client-key-data', b64(k.key)],
+    ],
+    context: name,
+  });
 }

@@ -4,28 +4,20 @@
 // that changes and restarts nothing, and no secret in the history.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { labDown, labExec, labUp } from '../../lab/index.js';
-import { parseClusterFile } from '../../model/validate.js';
-import { plan as planCluster } from '../../model/plan.js';
+import { labExec } from '../../lab/index.js';
 import type { ClusterPlan, ClusterSpec, HostSpec } from '../../model/types.js';
-import { SshPool } from '../../remote/pool.js';
-import { createWorker } from '../../worker.js';
 import { applySpec, follow } from '../../cli/cluster-ops.js';
-import { devServer } from '../helpers/temporal.js';
 import { labTestSpec } from '../helpers/lab-spec.js';
 import { smoke } from '../helpers/smoke.js';
+import { LabCluster, payloadTexts } from '../helpers/lab-cluster.js';
 
 const SUBNET = '192.168.59';
 const dir = mkdtempSync(join(tmpdir(), 'hardway-e2e-large-'));
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let pool: SshPool;
 let spec: ClusterSpec;
 let plan: ClusterPlan;
 const histories: unknown[][] = [];
@@ -51,19 +43,6 @@ function largeSpec(): ClusterSpec {
   return s;
 }
 
-/** Every payload's bytes in a history, decoded as text. */
-function payloadTexts(events: unknown[]): string[] {
-  const texts: string[] = [];
-  const walk = (v: unknown): void => {
-    if (v instanceof Uint8Array) texts.push(Buffer.from(v).toString('utf8'));
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-    else if (typeof v === 'string') texts.push(v);
-  };
-  walk(events);
-  return texts;
-}
-
 async function bringUp() {
   const req = await applySpec(env.client, spec);
   const { result, status } = await follow(req, () => {});
@@ -71,26 +50,13 @@ async function bringUp() {
   return { result, status };
 }
 
+const lab = new LabCluster(dir);
 before(async () => {
-  env = await devServer();
-  await labUp({ dir, spec: largeSpec() });
-  const r = parseClusterFile(readFileSync(join(dir, 'cluster.yaml'), 'utf8'));
-  if (!r.ok) throw new Error(`lab cluster.yaml does not validate: ${JSON.stringify(r.problems)}`);
-  spec = r.spec;
-  plan = planCluster(r.spec);
-  pool = new SshPool();
-  worker = await createWorker({ temporal: { address: env.address, namespace: 'default' }, pool });
-  running = worker.run();
+  await lab.start(largeSpec());
+  ({ env, spec, plan } = lab);
 });
 
-after(async () => {
-  worker?.shutdown();
-  await running?.catch(() => {});
-  pool?.close();
-  await env?.teardown();
-  await labDown(dir).catch((e: Error) => console.error(`lab down: ${e.message}`));
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => lab.stop());
 
 describe('bring-up on the lab: 5 etcd, 3 control planes, 3 workers, other ranges and API port', { timeout: 25 * 60_000 }, () => {
   it('converges every phase', async () => {

@@ -13,17 +13,14 @@ import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { labDown, labExec, labUp } from '../../lab/index.js';
+import { labExec } from '../../lab/index.js';
 import { parseClusterFile } from '../../model/validate.js';
-import { plan as planCluster } from '../../model/plan.js';
 import type { ClusterPlan, ClusterSpec } from '../../model/types.js';
-import { SshPool } from '../../remote/pool.js';
-import { createWorker } from '../../worker.js';
 import { applySpec, follow } from '../../cli/cluster-ops.js';
 import type { ClusterStatus, ConvergeResult } from '../../workflows/status.js';
-import { devServer } from '../helpers/temporal.js';
 import { smoke } from '../helpers/smoke.js';
+import { LabCluster, payloadTexts } from '../helpers/lab-cluster.js';
+import { SshPool } from '../../remote/pool.js';
 import { kubeconfigAction } from '../../cli/commands/kubeconfig.js';
 import { createActivities, dryRunShells, sshShells } from '../../activities/index.js';
 import { dryRun, type DryRunReport } from '../../cli/dry-run.js';
@@ -32,9 +29,6 @@ import { PHASES, stepOf } from '../../workflows/phases/index.js';
 const SUBNET = '192.168.58';
 const dir = mkdtempSync(join(tmpdir(), 'hardway-e2e-'));
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let pool: SshPool;
 let spec: ClusterSpec;
 let plan: ClusterPlan;
 let firstRun: ConvergeResult;
@@ -63,40 +57,13 @@ async function bringUp(): Promise<{ result: ConvergeResult; status: ClusterStatu
   return { result, status, history };
 }
 
-/** Every payload's bytes in a history, decoded as text. */
-function payloadTexts(events: unknown[]): string[] {
-  const texts: string[] = [];
-  const walk = (v: unknown): void => {
-    if (v instanceof Uint8Array) texts.push(Buffer.from(v).toString('utf8'));
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-    else if (typeof v === 'string') texts.push(v);
-  };
-  walk(events);
-  return texts;
-}
-
+const lab = new LabCluster(dir);
 before(async () => {
-  env = await devServer();
-  const labSpec = seedOnTestSubnet();
-  await labUp({ dir, spec: labSpec });
-  const r = parseClusterFile(readFileSync(join(dir, 'cluster.yaml'), 'utf8'));
-  if (!r.ok) throw new Error(`lab cluster.yaml does not validate: ${JSON.stringify(r.problems)}`);
-  spec = r.spec;
-  plan = planCluster(r.spec);
-  pool = new SshPool();
-  worker = await createWorker({ temporal: { address: env.address, namespace: 'default' }, pool });
-  running = worker.run();
+  await lab.start(seedOnTestSubnet());
+  ({ env, spec, plan } = lab);
 });
 
-after(async () => {
-  worker?.shutdown();
-  await running?.catch(() => {});
-  pool?.close();
-  await env?.teardown();
-  await labDown(dir).catch((e: Error) => console.error(`lab down: ${e.message}`));
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => lab.stop());
 
 /** `hardway up --dry-run`'s walk, on its own SSH pool: reads the lab hosts, records instead of changing. */
 async function dryRunOnLab(): Promise<DryRunReport> {

@@ -3,9 +3,9 @@
 import { CLUSTER_DOMAIN, FLANNEL_CERTIFICATE, FLANNEL_USER } from '../../model/certificates.js';
 import { KUBECONFIG_PATHS } from '../../model/paths.js';
 import { hasRole } from '../../model/roles.js';
-import { baseInput, targetOf } from './plan-lookup.js';
+import { baseInput, kubeletHosts, targetOf } from './plan-lookup.js';
 import { clusterObjectsInput, firstControlPlane, kubeconfigFor } from './cluster-access.js';
-import { kubeletHosts, podCidrOf } from './workers.js';
+import { podCidrOf } from './workers.js';
 import { step, type Phase } from './phase.js';
 
 export const addons: Phase = {

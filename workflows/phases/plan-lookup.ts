@@ -2,6 +2,7 @@
 // PlanError, which the runner turns into a blocked step with this message (never a retried activity).
 import type { HostTarget, StepInput } from '../../activities/types.js';
 import { PlanError } from '../../model/plan.js';
+import { runsKubelet } from '../../model/roles.js';
 import type { CertificatePlacement, ClusterPlan, PlannedCertificate, PlannedHost, Role } from '../../model/types.js';
 
 export function plannedHost(plan: ClusterPlan, name: string): PlannedHost {
@@ -16,6 +17,9 @@ export const hostsWithRole =
   (role: Role) =>
   (plan: ClusterPlan): string[] =>
     plan.hosts.filter((h) => h.roles.includes(role)).map((h) => h.name);
+
+/** Hosts that run a kubelet (control planes and workers), in cluster-file order. */
+export const kubeletHosts = (plan: ClusterPlan): string[] => plan.hosts.filter((h) => runsKubelet(h.roles)).map((h) => h.name);
 
 /** How the worker reaches a planned host: its address and SSH settings, never key material. */
 export function targetOf(plan: ClusterPlan, name: string): HostTarget {

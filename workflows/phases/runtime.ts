@@ -1,11 +1,8 @@
 // runtime: the container runtime on every host that runs a kubelet (control planes and workers): containerd, runc
 // and the CNI plugins, then the images the node needs (side-loaded where images.source says so).
-import { runsKubelet } from '../../model/roles.js';
 import type { ClusterPlan } from '../../model/types.js';
-import { baseInput } from './plan-lookup.js';
+import { baseInput, kubeletHosts } from './plan-lookup.js';
 import { step, type Phase } from './phase.js';
-
-const nodes = (plan: ClusterPlan): string[] => plan.hosts.filter((h) => runsKubelet(h.roles)).map((h) => h.name);
 
 /** Every image a node must hold: the sandbox image, CoreDNS's, and the cluster file's extra ones. */
 export const nodeImageReferences = (plan: ClusterPlan): string[] => [
@@ -19,7 +16,7 @@ export const runtime: Phase = {
   steps: [
     step({
       activity: 'runtime/containerd',
-      hosts: nodes,
+      hosts: kubeletHosts,
       input: (plan, host) => ({
         ...baseInput(plan, host),
         versions: { containerd: plan.versions.containerd, runc: plan.versions.runc, cniPlugins: plan.versions.cniPlugins },
@@ -29,7 +26,7 @@ export const runtime: Phase = {
     }),
     step({
       activity: 'runtime/images',
-      hosts: nodes,
+      hosts: kubeletHosts,
       input: (plan, host) => {
         const { source, mirror, directory } = plan.images;
         return {

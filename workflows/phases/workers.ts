@@ -4,13 +4,10 @@
 import { CLUSTER_DOMAIN } from '../../model/certificates.js';
 import { KUBECONFIG_PATHS } from '../../model/paths.js';
 import { PlanError } from '../../model/plan.js';
-import { runsKubelet } from '../../model/roles.js';
 import type { ClusterPlan, PlannedHost } from '../../model/types.js';
-import { baseInput, placementOn, plannedHost } from './plan-lookup.js';
+import { baseInput, kubeletHosts, placementOn, plannedHost } from './plan-lookup.js';
 import { clusterObjectsInput, kubeconfigFor } from './cluster-access.js';
 import { step, type Phase } from './phase.js';
-
-export const kubeletHosts = (plan: ClusterPlan): string[] => plan.hosts.filter((h) => runsKubelet(h.roles)).map((h) => h.name);
 
 export function podCidrOf(plan: ClusterPlan, host: string): { node: PlannedHost; podCidr: string } {
   const node = plannedHost(plan, host);
