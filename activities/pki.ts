@@ -18,6 +18,7 @@ import {
   publicKeyMatchesPrivateKey,
   randomSerialHex,
   requestCommand,
+  samePublicKey,
   requestProblem,
   signCommand,
   type ServiceAccountKeyPair,
@@ -120,8 +121,9 @@ async function ensureCA(
   }
   // No CA yet, or a key without its certificate (a run killed between the two): make what is missing, on the host.
   if (!state.key) {
-    await sh.change(makeKeyCommand(keyPath, DEFAULT_CA_KEY_BITS), {
-      summary: `create ${keyPath} (0600, RSA ${DEFAULT_CA_KEY_BITS})`,
+    const algorithm = planned.keyAlgorithm ?? `RSA-${DEFAULT_CA_KEY_BITS}`;
+    await sh.change(makeKeyCommand(keyPath, algorithm), {
+      summary: `create ${keyPath} (0600, ${algorithm})`,
       writes: [keyPath],
     });
   }
@@ -178,7 +180,7 @@ export function hostCertificatesActivity(shells: HostShells) {
           certPem &&
           key &&
           certificateMatchesPlan(certPem, cert, caCertPem).ok &&
-          certificatePublicKeyPem(certPem) === key.publicKeyPem
+          samePublicKey(certificatePublicKeyPem(certPem), key.publicKeyPem)
         ) {
           if (key.mode !== '600') {
             await sh.change(`chmod 0600 ${q(at.keyPath)}`);
@@ -188,8 +190,9 @@ export function hostCertificatesActivity(shells: HostShells) {
         }
         // The key is made on this host and stays here; a renewal keeps it.
         if (!key) {
-          await sh.change(makeKeyCommand(at.keyPath, DEFAULT_KEY_BITS), {
-            summary: `create ${at.keyPath} (0600, RSA ${DEFAULT_KEY_BITS})`,
+          const algorithm = cert.keyAlgorithm ?? `RSA-${DEFAULT_KEY_BITS}`;
+          await sh.change(makeKeyCommand(at.keyPath, algorithm), {
+            summary: `create ${at.keyPath} (0600, ${algorithm})`,
             writes: [at.keyPath],
           });
           ctx.changed(at.keyPath);
@@ -207,7 +210,7 @@ export function hostCertificatesActivity(shells: HostShells) {
         if (days < 1) throw new NotReady(`the ${issuer} certificate on ${caHost} expires within a day: pki/authority re-issues it first`);
         const signed = await caShell.exec(signCommand(cert, where(issuer), days, randomSerialHex()), { input: csr, timeoutMs: 60_000 });
         const issued = signed.stdout.trim() + '\n';
-        if (certificatePublicKeyPem(issued) !== key?.publicKeyPem) {
+        if (!samePublicKey(certificatePublicKeyPem(issued), key?.publicKeyPem)) {
           throw new ConfigurationError(`the certificate ${caHost} signed for ${cert.id} on ${host} does not hold ${host}'s key`);
         }
         await sh.putFile(at.certPath, issued, { mode: CERT_MODE, ...OWNER });
@@ -235,7 +238,7 @@ async function serviceAccountKeys(
       break;
     }
   }
-  const use = pair ?? (await generateServiceAccountKeyPair());
+  const use = pair ?? (await generateServiceAccountKeyPair({ algorithm: sa.certificate.keyAlgorithm ?? `RSA-${DEFAULT_KEY_BITS}` }));
   for (const { target, at } of sa.holders) {
     const sh = shells.shell(target);
     if ((await sh.putFile(at.keyPath, use.privateKeyPem, { mode: KEY_MODE, ...OWNER })).changed)

@@ -38,6 +38,21 @@ export async function inputsDigest(sh: HostShell, files: readonly string[], ...t
   return createHash('sha256').update(texts.join('\0')).update('\0').update(stdout).digest('hex');
 }
 
+/**
+ * A unit's enablement and activity from `systemctl show` (one process per look, where `is-enabled` and `is-active`
+ * took two: on hosts where systemctl is slow to start, that is most of a no-op run). Real systemd prints every
+ * property; the lab's daemonless systemctl prints those that have a value. An unknown unit has neither.
+ */
+export function unitState(showOutput: string): { enabled: string; active: string } {
+  const value = (key: string) =>
+    showOutput
+      .split('\n')
+      .find((l) => l.startsWith(`${key}=`))
+      ?.slice(key.length + 1)
+      .trim() ?? '';
+  return { enabled: value('UnitFileState'), active: value('ActiveState') };
+}
+
 const stampPath = (name: string) => `/var/lib/hardway/services/${name}.inputs`;
 
 /**
@@ -61,8 +76,7 @@ export async function ensureService(
   if (s.unitPath && pending.includes(s.unitPath)) await sh.change('systemctl daemon-reload');
   const stamp = (await sh.readFile(stampPath(s.name)))?.toString().trim();
   const inputsChanged = stamp !== s.inputsDigest;
-  const state = await sh.exec(`systemctl is-enabled ${q(s.name)}; systemctl is-active ${q(s.name)}`, { allowExitCodes: [0, 1, 3, 4] });
-  const [enabled, active] = state.stdout.trim().split('\n');
+  const { enabled, active } = unitState((await sh.exec(`systemctl show ${q(s.name)}`, { allowExitCodes: [0, 1, 3, 4] })).stdout);
   if (enabled !== 'enabled') {
     await sh.change(`systemctl enable ${q(s.name)}`);
     ctx.changed(`enabled ${s.name}`);

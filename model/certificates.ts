@@ -7,7 +7,7 @@
 // placed on the CA host only; pki/ reads them there into memory to sign, and no other placement refers to them.
 // Consequence for render/: kube-controller-manager runs WITHOUT --cluster-signing-cert-file/-key-file (the
 // CA key never leaves the CA host), so every kubelet gets a client+serving certificate issued here.
-import type { CertificatePlacement, KeyUsage, PlannedCertificate, PlannedFile, PlannedHost } from './types.js';
+import type { CertificatePlacement, KeyAlgorithm, KeyUsage, PlannedCertificate, PlannedFile, PlannedHost } from './types.js';
 import { runsKubelet } from './roles.js';
 import {
   CA_CERT_PATH,
@@ -51,6 +51,13 @@ export interface CertificateInput {
   loadBalancerHost?: string;
   /** The cluster file's apiServer.extraSANs: names and addresses clients also reach the API by. */
   extraSANs?: string[];
+  /** The algorithm of the keys made for these certificates; RSA when absent (RSA-2048 leaves, RSA-3072 CAs). */
+  keyAlgorithm?: KeyAlgorithm;
+}
+
+/** A CA's key: RSA-2048 leaves get an RSA-3072 CA (as before 0.6), any other algorithm the leaves' own. */
+export function authorityKeyAlgorithm(leaves: KeyAlgorithm): KeyAlgorithm {
+  return leaves === 'RSA-2048' ? 'RSA-3072' : leaves;
 }
 
 /** Certificate ids that get a kubeconfig next to them, and where it goes. */
@@ -120,9 +127,11 @@ export function buildCertificates(input: CertificateInput): PlannedCertificate[]
   const admin = hosts.find((h) => h.roles.includes('admin'));
 
   const certs: PlannedCertificate[] = [];
+  const algorithm = (isCA: boolean): { keyAlgorithm?: KeyAlgorithm } =>
+    input.keyAlgorithm === undefined ? {} : { keyAlgorithm: isCA ? authorityKeyAlgorithm(input.keyAlgorithm) : input.keyAlgorithm };
   /** A leaf certificate, signed by the cluster CA unless `issuer` says otherwise. */
   const leaf = (c: Omit<PlannedCertificate, 'isCA' | 'validityDays' | 'issuer'> & { issuer?: string }): void => {
-    certs.push({ ...c, issuer: c.issuer ?? CLUSTER_CA, isCA: false, validityDays: LEAF_VALIDITY_DAYS });
+    certs.push({ ...c, issuer: c.issuer ?? CLUSTER_CA, isCA: false, validityDays: LEAF_VALIDITY_DAYS, ...algorithm(false) });
   };
   const authority = (id: string, commonName: string, certPath: string, keyPath: string): void => {
     certs.push({
@@ -134,6 +143,7 @@ export function buildCertificates(input: CertificateInput): PlannedCertificate[]
       usages: CA_USAGES,
       isCA: true,
       validityDays: CA_VALIDITY_DAYS,
+      ...algorithm(true),
       placements: caHost ? [{ host: caHost.name, certPath, keyPath, caPath: certPath }] : [],
     });
   };

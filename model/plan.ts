@@ -77,6 +77,7 @@ export function plan(spec: ValidSpec, previousAllocations?: Record<string, strin
     apiServerAddress: apiAddress,
     ...(spec.loadBalancer.external === undefined && lbHost ? { loadBalancerHost: lbHost.name } : {}),
     extraSANs: [...spec.apiServer.extraSANs],
+    keyAlgorithm: spec.pki.keyAlgorithm,
   });
 
   const networks: ClusterPlan['networks'] = {
@@ -110,6 +111,7 @@ export function plan(spec: ValidSpec, previousAllocations?: Record<string, strin
     images: clone(spec.images),
     ssh: clone(spec.ssh),
     preflight: clone(spec.preflight),
+    pki: clone(spec.pki),
     warnings: clone([...spec.warnings]),
   };
 }

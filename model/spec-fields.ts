@@ -2,7 +2,7 @@
 // what the schema checks while parsing a file, for a spec that arrives as data (a workflow argument, a
 // spec built in code). Values of the wrong type are reported, not trusted.
 import type { ClusterSpec, Problem } from './types.js';
-import { BINARY_SOURCES, IMAGE_SOURCES, MEMORY_POLICIES, ROLES } from './types.js';
+import { BINARY_SOURCES, IMAGE_SOURCES, KEY_ALGORITHMS, MEMORY_POLICIES, ROLES } from './types.js';
 import { DEFAULTS } from './defaults.js';
 import {
   absolutePathError,
@@ -132,5 +132,6 @@ export function fieldProblems(spec: ClusterSpec): Problem[] {
   for (const [host, fingerprint] of Object.entries(spec.ssh?.fingerprints ?? {}))
     r.string(['ssh', 'fingerprints', host], fingerprint, () => undefined);
   r.oneOf(['preflight', 'memoryPolicy'], spec.preflight?.memoryPolicy, MEMORY_POLICIES);
+  r.oneOf(['pki', 'keyAlgorithm'], spec.pki?.keyAlgorithm, KEY_ALGORITHMS);
   return r.problems;
 }

@@ -4,7 +4,10 @@
 import { DEFAULTS } from './defaults.js';
 import type { ClusterSpec } from './types.js';
 
-/** The spec with every field added after 0.2 (versions.containerd/runc/cniPlugins/flannel/flannelCniPlugin, images, apiServer) filled when absent. */
+/**
+ * The spec with every field added after 0.2 (versions.containerd/runc/cniPlugins/flannel/flannelCniPlugin, images,
+ * apiServer, pki) filled when absent. A spec without `pki` comes from a release that made RSA keys: it keeps them.
+ */
 export function withLaterFields(spec: ClusterSpec): ClusterSpec {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return spec;
   const s = spec as Partial<ClusterSpec>;
@@ -17,7 +20,7 @@ export function withLaterFields(spec: ClusterSpec): ClusterSpec {
       versions.cniPlugins === undefined ||
       versions.flannel === undefined ||
       versions.flannelCniPlugin === undefined);
-  if (!needVersions && s.images !== undefined && s.apiServer !== undefined) return spec;
+  if (!needVersions && s.images !== undefined && s.apiServer !== undefined && s.pki !== undefined) return spec;
   const out = { ...spec };
   if (needVersions) {
     out.versions = {
@@ -31,5 +34,6 @@ export function withLaterFields(spec: ClusterSpec): ClusterSpec {
   }
   if (s.images === undefined) out.images = { ...DEFAULTS.images, extra: [] };
   if (s.apiServer === undefined) out.apiServer = { extraSANs: [] };
+  if (s.pki === undefined) out.pki = { keyAlgorithm: 'RSA-2048' };
   return out;
 }

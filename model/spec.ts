@@ -4,7 +4,7 @@
 // Cross-field rules (exactly one CA, odd etcd count, ranges not overlapping, ...) live in model/rules/.
 // Custom issues raised here carry `params: { fix, rule }`, which model/zod-issues.ts copies into the Problem.
 import { z } from 'zod';
-import { BINARY_SOURCES, IMAGE_SOURCES, MEMORY_POLICIES, ROLES, type ClusterSpec } from './types.js';
+import { BINARY_SOURCES, IMAGE_SOURCES, KEY_ALGORITHMS, MEMORY_POLICIES, ROLES, type ClusterSpec } from './types.js';
 import { DEFAULTS } from './defaults.js';
 import {
   absolutePathError,
@@ -147,6 +147,11 @@ export const ClusterFileSchema = z.strictObject({
   preflight: z
     .strictObject({
       memoryPolicy: z.enum(MEMORY_POLICIES).default(DEFAULTS.preflight.memoryPolicy),
+    })
+    .prefault({}),
+  pki: z
+    .strictObject({
+      keyAlgorithm: z.enum(KEY_ALGORITHMS).default(DEFAULTS.pki.keyAlgorithm),
     })
     .prefault({}),
 });

@@ -45,6 +45,9 @@ export interface ImagesSpec {
 }
 
 export const MEMORY_POLICIES = ['fail', 'warn'] as const;
+/** The algorithm of the keys hardway makes (kubeadm's names for its `encryptionAlgorithm`). */
+export const KEY_ALGORITHMS = ['ECDSA-P256', 'RSA-2048', 'RSA-3072', 'RSA-4096'] as const;
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 export type MemoryPolicy = (typeof MEMORY_POLICIES)[number];
 
 export interface HostSpec {
@@ -82,6 +85,8 @@ export interface ClusterSpec {
     fingerprints?: Record<string, string>;
   };
   preflight: { memoryPolicy: MemoryPolicy };
+  /** Keys hardway makes from now on; keys already on the hosts are kept (a renewal keeps its key). */
+  pki: { keyAlgorithm: KeyAlgorithm };
 }
 
 export type Severity = 'error' | 'warning';
@@ -139,6 +144,8 @@ export interface PlannedCertificate {
   /** Hosts that receive this certificate and key, and where. */
   placements: CertificatePlacement[];
   validityDays: number;
+  /** The algorithm of a key made for it. Absent in plans of releases before 0.6: RSA (2048 for leaves, 3072 for CAs). */
+  keyAlgorithm?: KeyAlgorithm;
 }
 
 export interface PlannedFile {
@@ -183,5 +190,6 @@ export interface ClusterPlan {
   images: ImagesSpec;
   ssh: ClusterSpec['ssh'];
   preflight: ClusterSpec['preflight'];
+  pki: ClusterSpec['pki'];
   warnings: Problem[];
 }

@@ -18,6 +18,8 @@ export {
   keyMatchesCertificate,
   publicKeyMatchesPrivateKey,
   publicKeyPemOf,
+  samePublicKey,
+  generateEcKeyPem,
   type ServiceAccountKeyPair,
 } from './keys.js';
 export { effectiveUsages, canonicalIp, randomSerialHex } from './x509.js';

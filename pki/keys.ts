@@ -4,11 +4,12 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, X509Certificate, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ConfigurationError } from '../model/errors.js';
+import type { KeyAlgorithm } from '../model/types.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-export const DEFAULT_KEY_BITS = 2048;
-export const DEFAULT_CA_KEY_BITS = 3072;
+export const DEFAULT_KEY_BITS = 2048 as const;
+export const DEFAULT_CA_KEY_BITS = 3072 as const;
 
 export interface KeyOptions {
   /** RSA modulus length: 2048 (default for leaves) or 3072/4096. */
@@ -35,9 +36,22 @@ export interface ServiceAccountKeyPair {
   privateKeyPem: string;
 }
 
-/** The service-accounts entry: an RSA key pair (no certificate). */
-export async function generateServiceAccountKeyPair(opts: KeyOptions = {}): Promise<ServiceAccountKeyPair> {
-  const privateKeyPem = await generateKeyPem(opts);
+/** A new ECDSA P-256 private key as PEM (PKCS#8, "PRIVATE KEY", as openssl genpkey writes it). */
+export async function generateEcKeyPem(): Promise<string> {
+  const { privateKey } = await generateKeyPairAsync('ec', {
+    namedCurve: 'P-256',
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return privateKey;
+}
+
+/** The service-accounts entry: a key pair (no certificate), RSA unless `algorithm` says ECDSA-P256. */
+export async function generateServiceAccountKeyPair(opts: KeyOptions & { algorithm?: KeyAlgorithm } = {}): Promise<ServiceAccountKeyPair> {
+  const privateKeyPem =
+    opts.algorithm === 'ECDSA-P256'
+      ? await generateEcKeyPem()
+      : await generateKeyPem(opts.algorithm ? { bits: Number(opts.algorithm.slice('RSA-'.length)) } : opts);
   return { privateKeyPem, publicKeyPem: publicKeyPemOf(privateKeyPem) };
 }
 
@@ -59,6 +73,17 @@ export function privateKeyObject(privateKeyPem: string): KeyObject {
 export function keyMatchesCertificate(keyPem: string, certPem: string): boolean {
   try {
     return new X509Certificate(certPem).checkPrivateKey(privateKeyObject(keyPem));
+  } catch {
+    return false;
+  }
+}
+
+/** Are two public keys (SPKI PEM, as openssl or node:crypto print them) the same key? False for unparsable input. */
+export function samePublicKey(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  try {
+    const der = (pem: string) => createPublicKey(pem).export({ type: 'spki', format: 'der' });
+    return der(a).equals(der(b));
   } catch {
     return false;
   }

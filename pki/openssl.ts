@@ -1,10 +1,10 @@
 // The openssl commands that keep private keys on the hosts that use them: a key is made where it lives, a host
 // proves it holds it with a certificate request, and a CA host signs requests with a key that never leaves it. Pure:
 // command text in, parsed output out; activities/pki.ts runs them over SSH. OpenSSL 1.1.1 or 3.x on the hosts.
-import { createHash } from 'node:crypto';
-import forge from 'node-forge';
-import type { PlannedCertificate } from '../model/types.js';
+import { createHash, X509Certificate } from 'node:crypto';
+import type { KeyAlgorithm, PlannedCertificate } from '../model/types.js';
 import { shellQuote as q } from '../remote/exec.js';
+import { readRequest, type RequestFields } from './der.js';
 import { canonicalIp, effectiveUsages } from './x509.js';
 
 /** "/O=.../CN=..." for openssl -subj: '/', '+', '=' and '\' inside a value are escaped. */
@@ -13,13 +13,19 @@ export function subjectArg(p: Pick<PlannedCertificate, 'commonName' | 'organizat
   return `${p.organization ? `/O=${esc(p.organization)}` : ''}/CN=${esc(p.commonName)}`;
 }
 
-/** Makes an RSA key at `keyPath` (0600 from the start) unless one is there. A change. */
-export function makeKeyCommand(keyPath: string, bits: number): string {
+/** openssl genpkey's options for a key of `algorithm` (PKCS#8 PEM, which every Kubernetes component and etcd read). */
+export function genpkeyOptions(algorithm: KeyAlgorithm): string {
+  if (algorithm === 'ECDSA-P256') return '-algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve';
+  return `-algorithm RSA -pkeyopt rsa_keygen_bits:${algorithm.slice('RSA-'.length)}`;
+}
+
+/** Makes a key of `algorithm` at `keyPath` (0600 from the start) unless one is there. A change. */
+export function makeKeyCommand(keyPath: string, algorithm: KeyAlgorithm): string {
   const tmp = `${keyPath}.hardway-new`;
   const dir = keyPath.replace(/\/[^/]+$/, '') || '/';
   return (
     `[ -f ${q(keyPath)} ] || (umask 077 && mkdir -p ${q(dir)} && ` +
-    `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:${bits} -out ${q(tmp)} 2>/dev/null && mv -f ${q(tmp)} ${q(keyPath)})`
+    `openssl genpkey ${genpkeyOptions(algorithm)} -out ${q(tmp)} 2>/dev/null && mv -f ${q(tmp)} ${q(keyPath)})`
   );
 }
 
@@ -143,22 +149,21 @@ export function parseAuthorityState(out: string): AuthorityState {
 /** sha256 of a PEM as `sha256sum` prints it for the same bytes. */
 export const pemDigest = (pem: string): string => createHash('sha256').update(pem).digest('hex');
 
-/** The SPKI PEM of a certificate (what `openssl x509 -pubkey` prints). */
+/** The SPKI PEM of a certificate (what `openssl x509 -pubkey` prints), any key algorithm. */
 export function certificatePublicKeyPem(certPem: string): string {
-  return forge.pki.publicKeyToPem(forge.pki.certificateFromPem(certPem).publicKey).replace(/\r\n/g, '\n');
+  return new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 }
 
 /** A certificate request that is well signed and asks for exactly the plan's subject; else why not. */
 export function requestProblem(csrPem: string, p: Pick<PlannedCertificate, 'commonName' | 'organization'>): string | undefined {
-  let csr: forge.pki.CertificateSigningRequest;
+  let csr: RequestFields;
   try {
-    csr = forge.pki.certificationRequestFromPem(csrPem);
+    csr = readRequest(csrPem);
   } catch (e) {
     return `not a certificate request: ${(e as Error).message}`;
   }
-  if (!csr.verify()) return 'its signature does not verify';
-  const values = (short: string) =>
-    csr.subject.attributes.filter((a) => a.shortName === short).map((a) => forge.util.decodeUtf8(String(a.value)));
+  if (!csr.signatureValid) return 'its signature does not verify';
+  const values = (short: string) => csr.subject.filter((a) => a.shortName === short).map((a) => a.value);
   const cn = values('CN');
   const o = values('O');
   if (cn.length !== 1 || cn[0] !== p.commonName)

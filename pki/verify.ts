@@ -1,11 +1,11 @@
 // Checking an existing certificate against the plan (the "read current state" half of converging PKI).
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import type forge from 'node-forge';
 
 import type { PlannedCertificate } from '../model/types.js';
+import { extensionOf, readCertificate, type CertificateFields, type NameAttribute } from './der.js';
 import { keyMatchesCertificate } from './keys.js';
-import { attrValue, canonicalIp, effectiveUsages, parseCertificate } from './x509.js';
+import { canonicalIp, effectiveUsages } from './x509.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -34,8 +34,8 @@ function setDiff(want: string[], have: string[]): { missing: string[]; extra: st
   return { missing: [...w].filter((x) => !h.has(x)), extra: [...h].filter((x) => !w.has(x)) };
 }
 
-function fieldValues(name: forge.pki.Certificate['subject'], shortName: string): string[] {
-  return name.attributes.filter((a) => a.shortName === shortName).map((a) => attrValue(a) ?? '');
+function fieldValues(name: readonly NameAttribute[], shortName: string): string[] {
+  return name.filter((a) => a.shortName === shortName).map((a) => a.value);
 }
 
 interface ParsedSans {
@@ -44,8 +44,8 @@ interface ParsedSans {
   other: number;
 }
 
-function sansOf(cert: forge.pki.Certificate): ParsedSans {
-  const ext = cert.getExtension('subjectAltName') as { altNames?: { type: number; value: string; ip?: string }[] } | null;
+function sansOf(cert: CertificateFields): ParsedSans {
+  const ext = extensionOf(cert, 'subjectAltName') as { altNames?: { type: number; value: string; ip?: string }[] } | undefined;
   const out: ParsedSans = { dns: [], ips: [], other: 0 };
   for (const n of ext?.altNames ?? []) {
     if (n.type === 2) out.dns.push(n.value);
@@ -75,10 +75,10 @@ export function certificateMatchesPlan(
 ): MatchResult {
   const reasons: string[] = [];
   let x: X509Certificate;
-  let cert: forge.pki.Certificate;
+  let cert: CertificateFields;
   try {
     x = new X509Certificate(certPem);
-    cert = parseCertificate(certPem);
+    cert = readCertificate(certPem);
   } catch (e) {
     return { ok: false, reasons: [`cannot parse certificate: ${(e as Error).message}`] };
   }
@@ -125,17 +125,17 @@ export function certificateMatchesPlan(
   if (sans.other) reasons.push(`${sans.other} unexpected SAN(s) of other types`);
 
   // CA flag and usages.
-  const bc = cert.getExtension('basicConstraints') as { cA?: boolean } | null;
+  const bc = extensionOf(cert, 'basicConstraints') as { cA?: boolean } | undefined;
   const isCA = !!bc?.cA;
   if (isCA !== planned.isCA) reasons.push(`basicConstraints CA:${isCA ? 'TRUE' : 'FALSE'}, want CA:${planned.isCA ? 'TRUE' : 'FALSE'}`);
   const want = effectiveUsages(planned);
-  const ku = setDiff(want.keyUsage, trueFlags(cert.getExtension('keyUsage'), ['critical']));
+  const ku = setDiff(want.keyUsage, trueFlags(extensionOf(cert, 'keyUsage'), ['critical']));
   if (ku.missing.length || ku.extra.length) {
     reasons.push(
       `keyUsage differs${ku.missing.length ? `; missing ${ku.missing.join(', ')}` : ''}${ku.extra.length ? `; extra ${ku.extra.join(', ')}` : ''}`,
     );
   }
-  const eku = setDiff(want.extKeyUsage, trueFlags(cert.getExtension('extKeyUsage'), ['critical']));
+  const eku = setDiff(want.extKeyUsage, trueFlags(extensionOf(cert, 'extKeyUsage'), ['critical']));
   if (eku.missing.length || eku.extra.length) {
     reasons.push(
       `extKeyUsage differs${eku.missing.length ? `; missing ${eku.missing.join(', ')}` : ''}${eku.extra.length ? `; extra ${eku.extra.join(', ')}` : ''}`,
@@ -144,13 +144,13 @@ export function certificateMatchesPlan(
 
   // Validity.
   const now = (opts.now ?? new Date()).getTime();
-  const notBefore = cert.validity.notBefore.getTime();
-  const notAfter = cert.validity.notAfter.getTime();
+  const notBefore = cert.notBefore.getTime();
+  const notAfter = cert.notAfter.getTime();
   const windowDays = opts.minRemainingDays ?? renewalWindowDays(planned);
-  if (notBefore > now) reasons.push(`not valid yet (notBefore ${cert.validity.notBefore.toISOString()})`);
-  if (notAfter <= now) reasons.push(`expired on ${cert.validity.notAfter.toISOString()}`);
+  if (notBefore > now) reasons.push(`not valid yet (notBefore ${cert.notBefore.toISOString()})`);
+  if (notAfter <= now) reasons.push(`expired on ${cert.notAfter.toISOString()}`);
   else if (notAfter - now < windowDays * DAY_MS) {
-    reasons.push(`expires on ${cert.validity.notAfter.toISOString()}, within the ${windowDays}-day renewal window`);
+    reasons.push(`expires on ${cert.notAfter.toISOString()}, within the ${windowDays}-day renewal window`);
   }
 
   if (opts.keyPem !== undefined && !keyMatchesCertificate(opts.keyPem, certPem)) {
@@ -180,9 +180,9 @@ export interface CertificateSummary {
 
 export function describeCertificate(certPem: string): CertificateSummary {
   const x = new X509Certificate(certPem);
-  const cert = parseCertificate(certPem);
+  const cert = readCertificate(certPem);
   const sans = sansOf(cert);
-  const bc = cert.getExtension('basicConstraints') as { cA?: boolean } | null;
+  const bc = extensionOf(cert, 'basicConstraints') as { cA?: boolean } | undefined;
   return {
     commonName: fieldValues(cert.subject, 'CN')[0] ?? '',
     organizations: fieldValues(cert.subject, 'O'),
@@ -190,8 +190,8 @@ export function describeCertificate(certPem: string): CertificateSummary {
     ipAddresses: sans.ips,
     isCA: !!bc?.cA,
     serialNumber: cert.serialNumber,
-    notBefore: cert.validity.notBefore.toISOString(),
-    notAfter: cert.validity.notAfter.toISOString(),
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
     issuer: x.issuer.replace(/\n/g, ', '),
     fingerprintSha256: x.fingerprint256,
   };

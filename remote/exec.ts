@@ -61,8 +61,16 @@ export interface ConnectionProvider {
   countCommand(target: SshTarget): void;
 }
 
+/** What the onCommandDone hook sees: the command, how long it took, and its exit code (absent when it did not end). */
+export interface CommandDoneEvent extends CommandEvent {
+  durationMs: number;
+  exitCode?: number;
+}
+
 export interface RemoteHostOptions {
   onCommand?: (ev: CommandEvent) => void;
+  /** Called when a command has ended, or failed to (benchmarks trace where time goes with it). */
+  onCommandDone?: (ev: CommandDoneEvent) => void;
   defaultTimeoutMs?: number;
   /** Bound commands with an explicit timeoutMs on the host with coreutils `timeout`. Default true. */
   remoteTimeout?: boolean;
@@ -131,7 +139,8 @@ export class RemoteHost {
     let release = await conn.acquireChannel();
     let channel: ClientChannel;
     this.count();
-    this.opts.onCommand?.({ host: this.label, user: this.target.user, command: cmd, sent, sudo, inputBytes: input?.length ?? 0 });
+    const ev: CommandEvent = { host: this.label, user: this.target.user, command: cmd, sent, sudo, inputBytes: input?.length ?? 0 };
+    this.opts.onCommand?.(ev);
     try {
       channel = await conn.openExec(sent);
     } catch (err) {
@@ -157,7 +166,19 @@ export class RemoteHost {
         );
       }
     }
-    return this.run(channel, cmd, input, timeoutMs, opts.allowExitCodes ?? [], release, opts.sensitiveOutput ?? false);
+    const result = this.run(channel, cmd, input, timeoutMs, opts.allowExitCodes ?? [], release, opts.sensitiveOutput ?? false);
+    const done = this.opts.onCommandDone;
+    if (done) {
+      const started = Date.now();
+      result.then(
+        (r) => done({ ...ev, durationMs: Date.now() - started, exitCode: r.code }),
+        (e: unknown) => {
+          const code = (e as { exitCode?: unknown }).exitCode;
+          done({ ...ev, durationMs: Date.now() - started, ...(typeof code === 'number' ? { exitCode: code } : {}) });
+        },
+      );
+    }
+    return result;
   }
 
   private count(): void {

@@ -1,11 +1,13 @@
 // SshPool: one SSH connection per (user, host, port), reused by every command to that host,
 // reconnected on demand after a drop. The worker owns one pool for its lifetime.
 import { SshConnection, targetKey, targetLabel, type ConnectionOptions, type SshTarget } from './connection.js';
-import { RemoteHost, type CommandEvent, type ConnectionProvider } from './exec.js';
+import { RemoteHost, type CommandDoneEvent, type CommandEvent, type ConnectionProvider } from './exec.js';
 
 export interface PoolOptions extends ConnectionOptions {
   /** Called before every command is sent (the exact command line; never the stdin content). */
   onCommand?: (ev: CommandEvent) => void;
+  /** Called when a command has ended (or failed to), with its duration. */
+  onCommandDone?: (ev: CommandDoneEvent) => void;
   /** Default per-command timeout, ms (client side only). Default 10 minutes. */
   defaultTimeoutMs?: number;
   /** Also bound commands that have an explicit timeoutMs on the host (coreutils `timeout`). Default true. */
@@ -56,6 +58,7 @@ export class SshPool implements ConnectionProvider {
     if (!s.host) {
       s.host = new RemoteHost(this, s.target, {
         ...(this.opts.onCommand ? { onCommand: this.opts.onCommand } : {}),
+        ...(this.opts.onCommandDone ? { onCommandDone: this.opts.onCommandDone } : {}),
         ...(this.opts.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: this.opts.defaultTimeoutMs } : {}),
         ...(this.opts.remoteTimeout !== undefined ? { remoteTimeout: this.opts.remoteTimeout } : {}),
       });

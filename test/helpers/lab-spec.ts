@@ -15,5 +15,6 @@ export function labTestSpec(name: string, subnet: string, hosts: HostSpec[]): Cl
     apiServer: { extraSANs: [] },
     ssh: { ...DEFAULTS.ssh },
     preflight: { memoryPolicy: 'warn' },
+    pki: { ...DEFAULTS.pki },
   };
 }

@@ -378,7 +378,7 @@ export class MemoryHost implements HostShell {
     },
     {
       pattern:
-        /^\[ -f (\S+) \] \|\| \(umask 077 && mkdir -p \S+ && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:\d+ -out \S+ 2>\/dev\/null && mv -f \S+ \S+\)$/,
+        /^\[ -f (\S+) \] \|\| \(umask 077 && mkdir -p \S+ && openssl genpkey (?:-algorithm RSA -pkeyopt rsa_keygen_bits:\d+|-algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve) -out \S+ 2>\/dev\/null && mv -f \S+ \S+\)$/,
       mutates: true,
       run: (m) => {
         const path = words(m[1]!)[0]!;
@@ -619,19 +619,24 @@ export class MemoryHost implements HostShell {
       },
     },
     {
-      pattern: /^systemctl is-enabled (\S+); systemctl is-active \S+$/,
+      // As systemd prints it (a few of its many properties): an unknown unit is "not-found" with no UnitFileState.
+      pattern: /^systemctl show (\S+)$/,
       mutates: false,
       run: (m) => {
         const name = words(m[1]!)[0]!;
         const s = this.services.get(name);
         const known = this.unitFile(name) !== undefined;
-        const enabled = known ? (s?.enabled ? 'enabled\n' : 'disabled\n') : '';
-        const active = s?.active ? 'active\n' : 'inactive\n';
-        return {
-          code: s?.active ? 0 : 3,
-          stdout: enabled + active,
-          stderr: known ? '' : `Failed to get unit file state for ${name}.service: No such file or directory\n`,
-        };
+        return ok(
+          [
+            `Id=${name}.service`,
+            `LoadState=${known ? 'loaded' : 'not-found'}`,
+            `ActiveState=${s?.active ? 'active' : 'inactive'}`,
+            `SubState=${s?.active ? 'running' : 'dead'}`,
+            `UnitFileState=${known ? (s?.enabled ? 'enabled' : 'disabled') : ''}`,
+            `MainPID=${s?.active ? 4242 : 0}`,
+            '',
+          ].join('\n'),
+        );
       },
     },
     {

@@ -1,7 +1,8 @@
 // The openssl commands of pki/openssl.ts, done in memory for memory hosts (test/helpers/memory-host.ts): keys,
 // certificate requests, signing and self-signed CAs, with the real certificate code of pki/ underneath. Keys are
-// 1024-bit here (the command asks for more) so that a whole bring-up of tests makes its ~50 keys quickly; nothing in
-// the activities depends on the size.
+// RSA 1024-bit here, whatever the command asks for (RSA of any size, or ECDSA P-256, which node-forge, underneath the
+// certificates made here, cannot sign with), so that a whole bring-up of tests makes its ~50 keys quickly; nothing in
+// the activities depends on the algorithm. pki.test.ts runs the same commands with the real openssl, for both.
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
 import type { KeyUsage, PlannedCertificate } from '../../model/types.js';

@@ -70,11 +70,11 @@ describe('dry run', () => {
     assert.deepEqual(
       ca.changes.map((c) => `${c.host} ${c.what}`),
       [
-        'ca create /var/lib/hardway/ca/ca.key (0600, RSA 3072)',
+        'ca create /var/lib/hardway/ca/ca.key (0600, ECDSA-P256)',
         'ca create /var/lib/hardway/ca/ca.crt (0644)',
-        'ca create /var/lib/hardway/ca/etcd-ca.key (0600, RSA 3072)',
+        'ca create /var/lib/hardway/ca/etcd-ca.key (0600, ECDSA-P256)',
         'ca create /var/lib/hardway/ca/etcd-ca.crt (0644)',
-        'ca create /var/lib/hardway/ca/front-proxy-ca.key (0600, RSA 3072)',
+        'ca create /var/lib/hardway/ca/front-proxy-ca.key (0600, ECDSA-P256)',
         'ca create /var/lib/hardway/ca/front-proxy-ca.crt (0644)',
         'cp-1 create /etc/kubernetes/pki/sa.key (0600)',
         'cp-1 create /etc/kubernetes/pki/sa.pub (0644)',

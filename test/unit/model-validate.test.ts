@@ -726,6 +726,7 @@ describe('other fields', () => {
     if (!r.ok) return;
     const old = JSON.parse(JSON.stringify(r.spec)) as Record<string, unknown> & { versions: Record<string, string> };
     delete old['images'];
+    delete old['pki'];
     old.versions = { kubernetes: 'v1.34.4', etcd: 'v3.6.16' };
     const c = checkSpec(old as unknown as ClusterSpec);
     assert.equal(c.ok, true, c.ok ? '' : formatProblems(c.problems));
@@ -733,6 +734,20 @@ describe('other fields', () => {
     assert.equal(c.spec.versions.containerd, 'v1.6.20');
     assert.deepEqual(c.spec.images.extra, []);
     assert.equal(c.spec.images.source, 'registry');
+    assert.deepEqual(c.spec.pki, { keyAlgorithm: 'RSA-2048' }, 'a spec from before pki.keyAlgorithm keeps making RSA keys');
+  });
+
+  it('pki.keyAlgorithm: ECDSA-P256 by default, RSA on request, and a typo named with the choices', () => {
+    const r = check(seed());
+    assert.equal(r.ok && r.spec.pki.keyAlgorithm, 'ECDSA-P256');
+    const rsa = mutate((o) => {
+      o.pki = { keyAlgorithm: 'RSA-4096' };
+    });
+    assert.equal(rsa.ok && rsa.spec.pki.keyAlgorithm, 'RSA-4096');
+    const bad = mutate((o) => {
+      o.pki = { keyAlgorithm: 'ECDSA-P384' };
+    });
+    assert.match(expectProblem(bad, 'invalid-value', 'pki.keyAlgorithm').message, /ECDSA-P256/);
   });
 
   it('apiServer.extraSANs takes DNS names and addresses, and says what is wrong with anything else', () => {

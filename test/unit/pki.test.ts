@@ -1,7 +1,7 @@
 // node --import tsx --test test/unit/pki.test.ts
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import {
   issueCertificate,
   keyMatchesCertificate,
   publicKeyMatchesPrivateKey,
+  samePublicKey,
   type CertAndKey,
 } from '../../pki/index.js';
 import {
@@ -267,42 +268,64 @@ describe('a CA near its end', () => {
 
 describe('signing on the hosts with openssl (pki/openssl.ts, run here with the real openssl)', () => {
   const sh = (cmd: string, input?: string) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
-  const caAt = () => ({ certPath: join(dir, 'osl', 'ca.crt'), keyPath: join(dir, 'osl', 'ca.key') });
+  const caAt = (algorithm: string) => ({ certPath: join(dir, 'osl', algorithm, 'ca.crt'), keyPath: join(dir, 'osl', algorithm, 'ca.key') });
 
-  test('a CA made in place, a key that never leaves its directory, a request, and a certificate that matches the plan', () => {
-    const ca = caAt();
-    sh(makeKeyCommand(ca.keyPath, 2048));
-    assert.equal(statSync(ca.keyPath).mode & 0o777, 0o600);
-    sh(createAuthorityCommand(caPlan, ca.certPath, ca.keyPath, randomSerialHex()));
-    const st = parseAuthorityState(sh(authorityStateCommand(ca.certPath, ca.keyPath)));
-    assert.equal(st.key?.mode, '600');
-    assert.equal(st.key?.publicKeyDigest, st.certPublicKeyDigest, 'the key matches its certificate, judged on the CA host');
-    const caPem = readFileSync(ca.certPath, 'utf8');
-    assert.deepEqual(certificateMatchesPlan(caPem, caPlan, caPem), { ok: true, reasons: [] });
-    // A second run keeps the key.
-    const key = readFileSync(ca.keyPath, 'utf8');
-    sh(makeKeyCommand(ca.keyPath, 2048));
-    assert.equal(readFileSync(ca.keyPath, 'utf8'), key);
+  for (const algorithm of ['RSA-2048', 'ECDSA-P256'] as const) {
+    test(`a CA made in place, a key that never leaves its directory, a request, and a certificate that matches the plan (${algorithm})`, () => {
+      const ca = caAt(algorithm);
+      sh(makeKeyCommand(ca.keyPath, algorithm));
+      assert.equal(statSync(ca.keyPath).mode & 0o777, 0o600);
+      sh(createAuthorityCommand(caPlan, ca.certPath, ca.keyPath, randomSerialHex()));
+      const st = parseAuthorityState(sh(authorityStateCommand(ca.certPath, ca.keyPath)));
+      assert.equal(st.key?.mode, '600');
+      assert.equal(st.key?.publicKeyDigest, st.certPublicKeyDigest, 'the key matches its certificate, judged on the CA host');
+      const caPem = readFileSync(ca.certPath, 'utf8');
+      assert.deepEqual(certificateMatchesPlan(caPem, caPlan, caPem), { ok: true, reasons: [] });
+      // A second run keeps the key.
+      const key = readFileSync(ca.keyPath, 'utf8');
+      sh(makeKeyCommand(ca.keyPath, algorithm));
+      assert.equal(readFileSync(ca.keyPath, 'utf8'), key);
 
-    const leafKey = join(dir, 'osl', 'node', 'kubelet.key');
-    sh(makeKeyCommand(leafKey, 2048));
-    const state = parseKeyState(sh(keyStateCommand(leafKey)))!;
-    assert.equal(state.mode, '600');
-    // Several keys in one round trip: the one that is there, and none for the one that is not.
-    const states = parseKeyStates(sh(keyStatesCommand([leafKey, join(dir, 'osl', 'none.key'), ca.keyPath])));
-    assert.deepEqual([...states.keys()], [leafKey, ca.keyPath]);
-    assert.deepEqual(states.get(leafKey), state);
-    const csr = sh(requestCommand(leafKey, nodePlan));
-    assert.equal(requestProblem(csr, nodePlan), undefined);
-    assert.match(requestProblem(csr, { ...nodePlan, organization: 'system:masters' })!, /asks for O "system:nodes"/);
-    const crt = sh(signCommand(nodePlan, ca, 100, randomSerialHex()), csr);
-    assert.deepEqual(certificateMatchesPlan(crt, nodePlan, caPem), { ok: true, reasons: [] });
-    assert.equal(certificatePublicKeyPem(crt), state.publicKeyPem, 'the certificate holds the host key');
-    const file = write('osl-node.crt', crt);
-    assert.equal(openssl('verify', '-CAfile', ca.certPath, file).trim(), `${file}: OK`);
-    const days = (new Date(new X509Certificate(crt).validTo).getTime() - Date.now()) / 86_400_000;
-    assert.ok(days > 99 && days <= 100, `${days} days`);
-  });
+      const leafKey = join(dir, 'osl', algorithm, 'node', 'kubelet.key');
+      sh(makeKeyCommand(leafKey, algorithm));
+      const state = parseKeyState(sh(keyStateCommand(leafKey)))!;
+      assert.equal(state.mode, '600');
+      const made = createPublicKey(state.publicKeyPem);
+      assert.equal(made.asymmetricKeyType, algorithm === 'ECDSA-P256' ? 'ec' : 'rsa');
+      if (algorithm === 'ECDSA-P256') assert.equal(made.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+      else assert.equal(made.asymmetricKeyDetails?.modulusLength, 2048);
+      // Several keys in one round trip: the one that is there, and none for the one that is not.
+      const states = parseKeyStates(sh(keyStatesCommand([leafKey, join(dir, 'osl', algorithm, 'none.key'), ca.keyPath])));
+      assert.deepEqual([...states.keys()], [leafKey, ca.keyPath]);
+      assert.deepEqual(states.get(leafKey), state);
+      const csr = sh(requestCommand(leafKey, nodePlan));
+      assert.equal(requestProblem(csr, nodePlan), undefined);
+      assert.match(requestProblem(csr, { ...nodePlan, organization: 'system:masters' })!, /asks for O "system:nodes"/);
+      assert.match(requestProblem(csr, { ...nodePlan, commonName: 'system:node:worker-2' })!, /asks for CN "system:node:worker-1"/);
+      // A request whose signature was tampered with proves nothing about the key.
+      const der = Buffer.from(csr.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+      der[der.length - 3]! ^= 0x01;
+      const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+      assert.equal(requestProblem(tampered, nodePlan), 'its signature does not verify');
+      assert.match(requestProblem('garbage', nodePlan)!, /^not a certificate request/);
+      const crt = sh(signCommand(nodePlan, ca, 100, randomSerialHex()), csr);
+      assert.deepEqual(certificateMatchesPlan(crt, nodePlan, caPem), { ok: true, reasons: [] });
+      assert.ok(samePublicKey(certificatePublicKeyPem(crt), state.publicKeyPem), 'the certificate holds the host key');
+      assert.ok(!samePublicKey(certificatePublicKeyPem(crt), certificatePublicKeyPem(caPem)));
+      // A certificate that differs from the plan is told apart for ECDSA as for RSA.
+      assert.match(
+        certificateMatchesPlan(crt, { ...nodePlan, dnsNames: [...nodePlan.dnsNames, 'extra.example'] }, caPem).reasons.join(),
+        /missing DNS SAN/,
+      );
+      assert.match(certificateMatchesPlan(crt, { ...nodePlan, usages: ['serverAuth'] }, caPem).reasons.join(), /extKeyUsage differs/);
+      const described = describeCertificate(crt);
+      assert.deepEqual([described.commonName, described.organizations, described.isCA], [nodePlan.commonName, ['system:nodes'], false]);
+      const file = write(`osl-node-${algorithm}.crt`, crt);
+      assert.equal(openssl('verify', '-CAfile', ca.certPath, file).trim(), `${file}: OK`);
+      const days = (new Date(new X509Certificate(crt).validTo).getTime() - Date.now()) / 86_400_000;
+      assert.ok(days > 99 && days <= 100, `${days} days`);
+    });
+  }
 
   test('the extensions come from the plan: SANs, key usages, CA:FALSE', () => {
     const ext = extensionsSection(apiPlan);
@@ -345,6 +368,17 @@ describe('keys', () => {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     assert.equal(pubFromOpenssl, sa.publicKeyPem);
+  });
+
+  test('an ECDSA P-256 service-account pair: PKCS#8, its public half as openssl derives it', async () => {
+    const sa = await generateServiceAccountKeyPair({ algorithm: 'ECDSA-P256' });
+    assert.match(sa.privateKeyPem, /^-----BEGIN PRIVATE KEY-----\n/);
+    assert.equal(createPublicKey(sa.publicKeyPem).asymmetricKeyDetails?.namedCurve, 'prime256v1');
+    assert.ok(publicKeyMatchesPrivateKey(sa.publicKeyPem, sa.privateKeyPem));
+    const pub = openssl('pkey', '-in', write('sa-ec.key', sa.privateKeyPem), '-pubout');
+    assert.ok(samePublicKey(pub, sa.publicKeyPem));
+    assert.ok(!samePublicKey(pub, (await generateServiceAccountKeyPair({ algorithm: 'ECDSA-P256' })).publicKeyPem));
+    assert.equal(samePublicKey('garbage', pub), false);
   });
 
   test('an RSA key is made off the event loop: timers keep firing while it is generated', async () => {

@@ -307,3 +307,22 @@ describe('catalogue variants', () => {
     assert.ok(p.files.some((f) => f.host === 'ca' && f.source === 'cert:admin'));
   });
 });
+
+describe('key algorithm', () => {
+  it('every certificate and key pair carries the spec’s algorithm; RSA-2048 leaves get RSA-3072 CAs', () => {
+    const ec = plan(checked(load('seed-cluster.yaml')));
+    assert.deepEqual([...new Set(ec.certificates.map((c) => c.keyAlgorithm))], ['ECDSA-P256']);
+    const spec = load('seed-cluster.yaml');
+    spec.pki = { keyAlgorithm: 'RSA-2048' };
+    const rsa = plan(checked(spec));
+    assert.deepEqual(
+      [...new Set(rsa.certificates.filter((c) => c.isCA).map((c) => c.keyAlgorithm))],
+      ['RSA-3072'],
+      'the CAs are a size above their leaves',
+    );
+    assert.deepEqual([...new Set(rsa.certificates.filter((c) => !c.isCA).map((c) => c.keyAlgorithm))], ['RSA-2048']);
+    assert.equal(cert(rsa, 'sa').keyAlgorithm, 'RSA-2048');
+    spec.pki = { keyAlgorithm: 'RSA-4096' };
+    assert.deepEqual([...new Set(plan(checked(spec)).certificates.map((c) => c.keyAlgorithm))], ['RSA-4096']);
+  });
+});

@@ -26,6 +26,7 @@ import {
   readFile,
   shellQuote,
   statFile,
+  type CommandDoneEvent,
   type CommandEvent,
   type SshTarget,
 } from '../../remote/index.js';
@@ -203,13 +204,15 @@ describe('remote (real sshd)', { skip: !canRun && 'needs root and /usr/sbin/sshd
   let sshd: Sshd;
   let pool: SshPool;
   let events: CommandEvent[];
+  let done: CommandDoneEvent[];
   let target: SshTarget;
   let host: RemoteHost;
 
   before(async () => {
     sshd = await startSshd();
     events = [];
-    pool = new SshPool({ onCommand: (e) => events.push(e), keepaliveInterval: 5000 });
+    done = [];
+    pool = new SshPool({ onCommand: (e) => events.push(e), onCommandDone: (e) => done.push(e), keepaliveInterval: 5000 });
     target = {
       host: '127.0.0.1',
       name: 'test-host',
@@ -234,6 +237,16 @@ describe('remote (real sshd)', { skip: !canRun && 'needs root and /usr/sbin/sshd
     assert.equal(r.stderr, 'warn\n');
     const allowed = await host.exec('exit 3', { allowExitCodes: [3] });
     assert.equal(allowed.code, 3);
+    // Each ended command is reported with its duration and exit code, a failed one too.
+    await host.exec('sleep 0.2; exit 5').catch(() => undefined);
+    await new Promise((r) => setImmediate(r));
+    const ended = done.map((e) => [e.command, e.exitCode]);
+    assert.deepEqual(ended.slice(-3), [
+      ['echo hello; echo warn >&2', 0],
+      ['exit 3', 3],
+      ['sleep 0.2; exit 5', 5],
+    ]);
+    assert.ok(done.at(-1)!.durationMs >= 200, `${done.at(-1)!.durationMs} ms`);
   });
 
   test('non-zero exit throws CommandFailed with code and stderr tail', async () => {
