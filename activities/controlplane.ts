@@ -107,6 +107,7 @@ export function controlPlaneActivity(shells: HostShells) {
       }
 
       const t = input.tls;
+      let deferred = false;
       // What kube-apiserver loads once: the encryption key, the service-account keys, its etcd and kubelet client
       // certificates. Its serving certificate and client CA it rereads by itself.
       const apiFiles = [
@@ -120,60 +121,69 @@ export function controlPlaneActivity(shells: HostShells) {
       ];
       const localUrl = `https://${input.address}:${input.securePort}`;
       const bin = (b: string) => [`${KUBERNETES_BIN_DIR}/${b}`];
-      await ensureService(
-        sh,
-        {
-          name: 'kube-apiserver',
-          unitPath: KUBE_APISERVER_UNIT_PATH,
-          unit: apiUnit,
-          inputsDigest: await inputsDigest(sh, [...new Set(apiFiles)]),
-          binaries: bin('kube-apiserver'),
-          // A running API server is restarted only while another one serves: the load balancer sends clients there.
-          beforeRestart: async () => {
-            const peers = input.peers ?? [];
-            if (peers.length === 0) return;
-            const states = await Promise.all(peers.map(async (p) => ({ p, r: await apiReady(sh, p.url, input.caPath) })));
-            if (states.some((x) => x.r.ok)) return;
-            throw new NotReady(
-              `restarting kube-apiserver on ${input.target.name} now would take the API down: no other control plane is ready ` +
-                `(${states.map((x) => `${x.p.name}: ${x.r.detail}`).join('; ')})`,
-            );
+      deferred ||= (
+        await ensureService(
+          sh,
+          {
+            name: 'kube-apiserver',
+            unitPath: KUBE_APISERVER_UNIT_PATH,
+            unit: apiUnit,
+            inputsDigest: await inputsDigest(sh, [...new Set(apiFiles)]),
+            binaries: bin('kube-apiserver'),
+            deferRestart: !!input.deferRestarts,
+            // A running API server is restarted only while another one serves: the load balancer sends clients there.
+            beforeRestart: async () => {
+              const peers = input.peers ?? [];
+              if (peers.length === 0) return;
+              const states = await Promise.all(peers.map(async (p) => ({ p, r: await apiReady(sh, p.url, input.caPath) })));
+              if (states.some((x) => x.r.ok)) return;
+              throw new NotReady(
+                `restarting kube-apiserver on ${input.target.name} now would take the API down: no other control plane is ready ` +
+                  `(${states.map((x) => `${x.p.name}: ${x.r.detail}`).join('; ')})`,
+              );
+            },
           },
-        },
-        ctx,
-      );
+          ctx,
+        )
+      ).deferred;
       await waitUntil(
         `kube-apiserver on ${input.target.name} answers /readyz at ${localUrl}`,
         async () => ((await apiReady(sh, localUrl, input.caPath, [KUBE_APISERVER_UNIT_PATH, ...apiFiles])).ok ? true : undefined),
         ctx,
         { timeoutMs: 150_000 },
       );
-      await ensureService(
-        sh,
-        {
-          name: 'kube-controller-manager',
-          unitPath: KUBE_CONTROLLER_MANAGER_UNIT_PATH,
-          unit: cmUnit,
-          inputsDigest: await inputsDigest(
-            sh,
-            [input.caPath, input.serviceAccount.signingKeyFile, input.controllerManager.certPath],
-            cmKubeconfig,
-          ),
-          binaries: bin('kube-controller-manager'),
-        },
-        ctx,
-      );
-      await ensureService(
-        sh,
-        {
-          name: 'kube-scheduler',
-          unitPath: KUBE_SCHEDULER_UNIT_PATH,
-          unit: schedUnit,
-          inputsDigest: await inputsDigest(sh, [input.caPath, input.scheduler.certPath], schedKubeconfig),
-          binaries: bin('kube-scheduler'),
-        },
-        ctx,
-      );
+      deferred ||= (
+        await ensureService(
+          sh,
+          {
+            name: 'kube-controller-manager',
+            unitPath: KUBE_CONTROLLER_MANAGER_UNIT_PATH,
+            unit: cmUnit,
+            inputsDigest: await inputsDigest(
+              sh,
+              [input.caPath, input.serviceAccount.signingKeyFile, input.controllerManager.certPath],
+              cmKubeconfig,
+            ),
+            binaries: bin('kube-controller-manager'),
+            deferRestart: !!input.deferRestarts,
+          },
+          ctx,
+        )
+      ).deferred;
+      deferred ||= (
+        await ensureService(
+          sh,
+          {
+            name: 'kube-scheduler',
+            unitPath: KUBE_SCHEDULER_UNIT_PATH,
+            unit: schedUnit,
+            inputsDigest: await inputsDigest(sh, [input.caPath, input.scheduler.certPath], schedKubeconfig),
+            binaries: bin('kube-scheduler'),
+            deferRestart: !!input.deferRestarts,
+          },
+          ctx,
+        )
+      ).deferred;
       // Both serve their health on the loopback; they answer once their informers and leader election started.
       for (const [name, port, unitPath] of [
         ['kube-controller-manager', 10257, KUBE_CONTROLLER_MANAGER_UNIT_PATH],
@@ -193,6 +203,7 @@ export function controlPlaneActivity(shells: HostShells) {
         );
       }
       ctx.notes.push(`kube-apiserver ${input.version} ready at ${localUrl}; controller manager and scheduler healthy`);
+      return deferred ? { restartDeferred: true } : undefined;
     });
 }
 

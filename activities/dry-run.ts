@@ -57,7 +57,9 @@ export function dryRunShells(real: HostShells): DryRunShells {
     return {
       name: sh.name,
       exec: (cmd: string, opts: ExecOptions = {}) => {
-        mustNotRead(opts.reads ?? [], cmd.trim().split(/\s+/)[0]!);
+        const first = cmd.trim().split(/\s+/)[0]!;
+        // A command is named by its program; a shell construct (a loop over files) by the step.
+        mustNotRead(opts.reads ?? [], /^(for|if|while|set|echo|\[)$/.test(first) ? 'the step' : first);
         return sh.exec(cmd, opts);
       },
       change: async (cmd: string, opts: ChangeOptions = {}) => {

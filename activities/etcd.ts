@@ -45,7 +45,7 @@ export function etcdMemberActivity(shells: HostShells) {
       if (client.host !== member.name) {
         throw new ConfigurationError(`the etcd health-check client certificate for ${member.name} is placed on ${client.host}`);
       }
-      await ensureService(
+      const { deferred } = await ensureService(
         sh,
         {
           name: 'etcd',
@@ -55,6 +55,7 @@ export function etcdMemberActivity(shells: HostShells) {
           binaries: installed,
           // Never take a member down unless the others hold the quorum without it.
           beforeRestart: () => othersHoldQuorum(sh, input),
+          deferRestart: !!input.deferRestarts,
         },
         ctx,
       );
@@ -67,6 +68,7 @@ export function etcdMemberActivity(shells: HostShells) {
       if (code !== 0 || !stdout.includes('etcdserver')) {
         throw new NotReady(`etcd on ${member.name} does not answer on ${member.clientUrl} yet`);
       }
+      return deferred ? { restartDeferred: true } : undefined;
     });
 }
 

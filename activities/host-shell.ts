@@ -4,7 +4,7 @@
 // The seam: a command that only READS the host goes through exec(); everything that CHANGES it goes through
 // change() or putFile(). A dry run runs the reads for real and records the changes instead of making them, so an
 // activity must never change a host through exec() (the memory host refuses it).
-import type { ExecResult } from '../remote/exec.js';
+import { shellQuote, type ExecResult } from '../remote/exec.js';
 import { putFileAction, type RemoteFileState } from '../remote/files.js';
 import type { HostTarget } from './types.js';
 
@@ -64,3 +64,26 @@ export interface HostShells {
 export function fileAction(st: RemoteFileState, content: string | Buffer, opts: FileOptions): FileAction {
   return putFileAction(st, content, opts);
 }
+
+/**
+ * Several text files that are not secret (certificates, configs) in one round trip: path -> content, absent when the
+ * file is not there. Never for keys: the content is in the command's output.
+ */
+export async function readTexts(sh: HostShell, paths: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const unique = [...new Set(paths)];
+  if (unique.length === 0) return out;
+  const quoted = unique.map(shellQuote).join(' ');
+  const { stdout } = await sh.exec(`for p in ${quoted}; do if [ -f "$p" ]; then echo "${TEXT_MARK} $p"; cat -- "$p"; echo; fi; done`, {
+    reads: unique,
+  });
+  for (const part of stdout.split(`${TEXT_MARK} `).slice(1)) {
+    const nl = part.indexOf('\n');
+    // cat's output, then the newline echo added (a file that ends without one gets it back as it was).
+    out.set(part.slice(0, nl), part.slice(nl + 1, -1));
+  }
+  return out;
+}
+
+/** What readTexts prints before each file: a line no certificate or config of hardway's begins with. */
+export const TEXT_MARK = '@@hardway-file';

@@ -27,7 +27,7 @@ import { shellQuote as q } from '../remote/exec.js';
 import { X509Certificate } from 'node:crypto';
 import { placementFor } from '../render/placements.js';
 import { ConfigurationError, NotReady } from './errors.js';
-import type { HostShell, HostShells } from './host-shell.js';
+import { readTexts, type HostShell, type HostShells } from './host-shell.js';
 import { runStep, type StepContext } from './step.js';
 import type { CertificateAuthorityInput, HostCertificatesInput, StepReport } from './types.js';
 
@@ -147,34 +147,37 @@ export function hostCertificatesActivity(shells: HostShells) {
           throw new ConfigurationError(`the plan of cluster ${input.cluster} has no CA ${issuer} (issuer of a certificate on ${host})`);
         return at;
       };
-      // Each CA's certificate is read once (it is public); its key is never read: the CA host signs.
-      const caCerts = new Map<string, string>();
-      const caCert = async (issuer: string): Promise<string> => {
-        let pem = caCerts.get(issuer);
-        if (pem === undefined) {
-          pem = await readText(caShell, where(issuer).certPath);
-          if (!pem) throw new NotReady(`the ${issuer} certificate is not on ${caHost} yet`);
-          caCerts.set(issuer, pem);
-        }
+      const leaves = placed.filter(({ cert }) => !cert.isCA && !cert.keyPairOnly && cert.id !== 'service-accounts');
+      // The CAs' certificates (public) in one read; their keys are never read: the CA host signs.
+      const issuers = [...new Set(leaves.map(({ cert }) => cert.issuer ?? 'ca'))];
+      const caTexts = await readTexts(
+        caShell,
+        issuers.map((i) => where(i).certPath),
+      );
+      const caCert = (issuer: string): string => {
+        const pem = caTexts.get(where(issuer).certPath);
+        if (!pem) throw new NotReady(`the ${issuer} certificate is not on ${caHost} yet`);
         return pem;
       };
       const sh = shells.shell(input.target);
+      // This host's certificates in one read too (a no-op run then costs a few commands here, not one per file).
+      const certTexts = await readTexts(
+        sh,
+        leaves.map(({ at }) => at.certPath),
+      );
       const caPathsDone = new Set<string>();
       // Every key's mode and public key in one round trip (a no-op run then costs one command here, not one per key).
-      const keyPaths = placed
-        .filter(({ cert }) => !cert.isCA && !cert.keyPairOnly && cert.id !== 'service-accounts')
-        .map(({ at }) => at.keyPath);
+      const keyPaths = leaves.map(({ at }) => at.keyPath);
       const keys = keyPaths.length ? parseKeyStates((await sh.exec(keyStatesCommand(keyPaths))).stdout) : new Map();
 
-      for (const { cert, at } of placed) {
-        if (cert.isCA || cert.keyPairOnly || cert.id === 'service-accounts') continue; // the authority step's
+      for (const { cert, at } of leaves) {
         const issuer = cert.issuer ?? 'ca';
-        const caCertPem = await caCert(issuer);
+        const caCertPem = caCert(issuer);
         if (!caPathsDone.has(at.caPath)) {
           caPathsDone.add(at.caPath); // several certificates share one CA file: check it once
           if ((await sh.putFile(at.caPath, caCertPem, { mode: CERT_MODE, ...OWNER })).changed) ctx.changed(at.caPath);
         }
-        const certPem = await readText(sh, at.certPath);
+        const certPem = certTexts.get(at.certPath);
         let key = keys.get(at.keyPath);
         if (
           certPem &&

@@ -26,7 +26,15 @@ export interface ServiceSpec {
   reloadOnInputChange?: boolean;
   /** Called before a running service is restarted (not before a first start): may refuse by throwing. */
   beforeRestart?: () => Promise<void>;
+  /**
+   * Do not restart a running service now: mark it on the host instead (its stamp says RESTART_MARK), so that the next
+   * ensureService of it, in this converge's second pass or in any later run, restarts it. A first start is not deferred.
+   */
+  deferRestart?: boolean;
 }
+
+/** A service's stamp content meaning "restart it": never a digest, so its inputs count as changed until it is. */
+export const RESTART_MARK = 'restart-pending';
 
 /**
  * A service's inputs digest (ServiceSpec.inputsDigest): the configs it was rendered with (`texts`) and the files it
@@ -68,7 +76,7 @@ export async function ensureService(
   sh: HostShell,
   s: ServiceSpec,
   ctx: Pick<StepContext, 'changed' | 'changes'>,
-): Promise<{ restarted: boolean }> {
+): Promise<{ restarted: boolean; deferred: boolean }> {
   if (s.unitPath && s.unit) {
     if ((await sh.putFile(s.unitPath, s.unit, { mode: '0644', owner: 'root', group: 'root' })).changed) ctx.changed(s.unitPath);
   }
@@ -76,13 +84,22 @@ export async function ensureService(
   if (s.unitPath && pending.includes(s.unitPath)) await sh.change('systemctl daemon-reload');
   const stamp = (await sh.readFile(stampPath(s.name)))?.toString().trim();
   const inputsChanged = stamp !== s.inputsDigest;
+  const marked = stamp === RESTART_MARK;
   const { enabled, active } = unitState((await sh.exec(`systemctl show ${q(s.name)}`, { allowExitCodes: [0, 1, 3, 4] })).stdout);
   if (enabled !== 'enabled') {
     await sh.change(`systemctl enable ${q(s.name)}`);
     ctx.changed(`enabled ${s.name}`);
   }
   let restarted = false;
-  if (active === 'active' && pending.length === 0 && inputsChanged && s.reloadOnInputChange) {
+  if (active === 'active' && (pending.length > 0 || inputsChanged) && s.deferRestart) {
+    // The restart is the later pass's: only the mark (and anything written above) changes now.
+    if (!marked) {
+      await sh.putFile(stampPath(s.name), `${RESTART_MARK}\n`, { mode: '0644', owner: 'root', group: 'root' });
+      ctx.changed(`${s.name} marked for a restart (one host at a time)`);
+    }
+    return { restarted: false, deferred: true };
+  }
+  if (active === 'active' && pending.length === 0 && inputsChanged && !marked && s.reloadOnInputChange) {
     await sh.change(`systemctl reload ${q(s.name)}`, { timeoutMs: 120_000 });
     ctx.changed(`reloaded ${s.name}`);
   } else if (active !== 'active' || pending.length > 0 || inputsChanged) {
@@ -95,5 +112,5 @@ export async function ensureService(
   if (inputsChanged) {
     await sh.putFile(stampPath(s.name), `${s.inputsDigest}\n`, { mode: '0644', owner: 'root', group: 'root' });
   }
-  return { restarted };
+  return { restarted, deferred: false };
 }

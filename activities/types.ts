@@ -25,6 +25,12 @@ export interface HostTarget {
 export interface StepInput {
   cluster: string;
   target: HostTarget;
+  /**
+   * Set by the workflow on the first pass of a rolling step (every host at once): a running service that needs a
+   * restart is not restarted but marked for it on its host, and the report says `restartDeferred`. The second pass
+   * takes those hosts one at a time, without this flag, and restarts.
+   */
+  deferRestarts?: boolean;
 }
 
 export interface PreflightInput extends StepInput {
@@ -231,6 +237,8 @@ export interface StepReport {
   notes: string[];
   /** The attempt that succeeded (1 = first try). */
   attempt: number;
+  /** A restart was needed and, as the input asked (`deferRestarts`), left marked on the host for a later pass. */
+  restartDeferred?: boolean;
 }
 
 export interface HostFacts {

@@ -18,6 +18,7 @@ import { createWorker } from '../worker.js';
 import { applySpec, follow } from '../cli/cluster-ops.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { formatDuration } from '../cli/status-format.js';
+import { DEFAULT_PARALLELISM } from '../cli/commands/up.js';
 
 const traceFile = process.env.HARDWAY_BENCH_TRACE;
 
@@ -95,7 +96,8 @@ try {
     const req = await applySpec(
       client,
       r.spec,
-      process.env.HARDWAY_BENCH_PARALLELISM ? { parallelism: Number(process.env.HARDWAY_BENCH_PARALLELISM) } : {},
+      // What `hardway up` sends.
+      { parallelism: Number(process.env.HARDWAY_BENCH_PARALLELISM ?? DEFAULT_PARALLELISM) },
     );
     const { status } = await follow(req, () => {});
     const total = Date.now() - t;

@@ -67,13 +67,38 @@ async function runStepEverywhere(phase: Phase, s: AnyStep, ctx: RunContext): Pro
     return [{ step: stepName(s.activity, '*'), host: '*', error: failureMessage(err) }];
   }
   const rolling = s.rolling !== undefined && hosts.some((h) => ctx.established.includes(h)) && patched(s.rolling.since);
+  if (rolling && patched(DEFERRED_RESTARTS)) {
+    // Every host at once, with restarts of running services deferred (marked on the host); then the hosts that
+    // deferred one, one at a time, each restart behind its step's own gate. A run with nothing to restart is one wave.
+    const deferred: string[] = [];
+    const first = await inLanes(hosts, ctx.parallelism, (h) =>
+      runOne(phase, s, h, ctx, { deferRestarts: true, onDeferred: () => deferred.push(h) }),
+    );
+    if (first.length) return first;
+    return inLanes(
+      hosts.filter((h) => deferred.includes(h)),
+      1,
+      (h) => runOne(phase, s, h, ctx, { restartPass: true }),
+    );
+  }
   const limit = rolling ? 1 : s.fanOut === 'all' ? hosts.length : ctx.parallelism;
+  return inLanes(hosts, limit, (h) => runOne(phase, s, h, ctx));
+}
+
+/** The patch that made rolling steps two passes (checks everywhere at once, then the restarts one by one). */
+export const DEFERRED_RESTARTS = 'rolling-deferred-restarts';
+
+/** Runs `one` for every host, at most `limit` at once, in order; after a failure no new host starts, the running ones finish. */
+async function inLanes(
+  hosts: readonly string[],
+  limit: number,
+  one: (host: string) => Promise<BlockedStep | undefined>,
+): Promise<BlockedStep[]> {
   const blocked: BlockedStep[] = [];
   let next = 0;
-  // Lanes take hosts in order; after a failure no new host starts, the running ones finish.
   const lane = async (): Promise<void> => {
     while (next < hosts.length && !blocked.length) {
-      const b = await runOne(phase, s, hosts[next++]!, ctx);
+      const b = await one(hosts[next++]!);
       if (b) blocked.push(b);
     }
   };
@@ -90,7 +115,15 @@ function record(ctx: RunContext, name: string, phase: string, host: string): Ste
   return r;
 }
 
-async function runOne(phase: Phase, s: AnyStep, host: string, ctx: RunContext): Promise<BlockedStep | undefined> {
+interface PassOptions {
+  /** First pass of a rolling step: the activity defers restarts; `onDeferred` hears of each host that did. */
+  deferRestarts?: boolean;
+  onDeferred?: () => void;
+  /** Second pass of a rolling step: runs even though the first pass ran with the same input. */
+  restartPass?: boolean;
+}
+
+async function runOne(phase: Phase, s: AnyStep, host: string, ctx: RunContext, pass: PassOptions = {}): Promise<BlockedStep | undefined> {
   const name = stepName(s.activity, host);
   const r = record(ctx, name, phase.name, host);
   let input: unknown;
@@ -103,7 +136,7 @@ async function runOne(phase: Phase, s: AnyStep, host: string, ctx: RunContext): 
     return { step: name, host, error: r.lastError };
   }
   const digest = digestOf(input);
-  if (ctx.session.done[name] === digest) {
+  if (ctx.session.done[name] === digest && !pass.restartPass) {
     r.state = 'done';
     r.reused = true;
     return undefined;
@@ -117,17 +150,22 @@ async function runOne(phase: Phase, s: AnyStep, host: string, ctx: RunContext): 
   r.endedAt = undefined;
   const started = Date.now();
   try {
-    const report = await scheduleActivity<StepReport>(s.activity, [input], {
-      ...ctx.activityOptions,
-      activityId: name,
-      summary: name,
-    });
+    const report = await scheduleActivity<StepReport>(
+      s.activity,
+      [pass.deferRestarts ? { ...(input as object), deferRestarts: true } : input],
+      {
+        ...ctx.activityOptions,
+        activityId: name,
+        summary: pass.restartPass ? `${name} (restart, one host at a time)` : name,
+      },
+    );
     r.state = 'done';
     r.attempts = r.attempts - 1 + report.attempt;
     r.changed = union(earlier, report.changed);
     if (report.notes.length) r.notes = report.notes;
     ctx.status.changedCount += report.changed.length;
-    ctx.session.done[name] = digest;
+    if (report.restartDeferred && pass.deferRestarts) pass.onDeferred?.();
+    else ctx.session.done[name] = digest; // a deferred restart is not done: a resumed converge runs the step again
     return undefined;
   } catch (err) {
     if (isCancellation(err)) throw err;

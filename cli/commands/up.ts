@@ -6,6 +6,12 @@ import { embeddedWorker, err, out } from '../io.js';
 import { loadSpec } from '../load-spec.js';
 import { temporalFlags } from '../options.js';
 
+/**
+ * Hosts of one phase step running at once when `up` does not say: the seed's ten hosts in one wave (one pooled SSH
+ * connection each, so the cost is commands, not connections); a hundred-node cluster in waves of ten.
+ */
+export const DEFAULT_PARALLELISM = 10;
+
 export type UpFlags = TemporalFlags & {
   file: string;
   wait?: boolean;
@@ -27,7 +33,7 @@ export function upCommand(program: Command): void {
       .option('--wait', 'follow the converge until it has finished or blocked, and print the final status')
       .option('--worker', 'also run a worker in this process for the duration (implies --wait)')
       .option('--identity <file>', "SSH private key for the embedded worker; overrides the cluster file's ssh.identityFile")
-      .option('--parallelism <n>', 'per-host steps of one phase running at once', (v) => Number(v), 5)
+      .option('--parallelism <n>', 'per-host steps of one phase running at once', (v) => Number(v), DEFAULT_PARALLELISM)
       .option('--dry-run', 'list what would change on each host, reading the hosts over SSH and changing nothing (no workflow)'),
   ).action(upAction);
 }
@@ -41,7 +47,7 @@ export async function upAction(o: UpFlags): Promise<void> {
   const stopWorker = o.worker ? await embeddedWorker(topts, o.identity) : undefined;
   try {
     const slow = setTimeout(() => err('waiting for a worker on task queue "hardway" to take the request (hardway worker)'), 5000);
-    const req = await applySpec(client, spec, { parallelism: o.parallelism }).finally(() => clearTimeout(slow));
+    const req = await applySpec(client, spec, { parallelism: o.parallelism ?? DEFAULT_PARALLELISM }).finally(() => clearTimeout(slow));
     out(`cluster ${spec.name}: the workflow ${req.handle.workflowId} accepted ${o.file}`);
     out(`Temporal UI: http://localhost:8233/namespaces/${topts.namespace}/workflows/${req.handle.workflowId}`);
     if (!o.wait && !o.worker) {

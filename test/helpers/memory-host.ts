@@ -597,6 +597,19 @@ export class MemoryHost implements HostShell {
       },
     },
     {
+      // activities/host-shell.ts readTexts: each regular file that is there, after its marker line.
+      pattern: /^for p in ((?:\S+ ?)+); do if \[ -f "\$p" \]; then echo "@@hardway-file \$p"; cat -- "\$p"; echo; fi; done$/,
+      mutates: false,
+      run: (m) => {
+        let out = '';
+        for (const p of words(m[1]!)) {
+          const f = this.files.get(p);
+          if (f) out += `@@hardway-file ${p}\n${f.content.toString()}\n`;
+        }
+        return ok(out);
+      },
+    },
+    {
       pattern: /^sha256sum ((?:\S+ ?)+)$/,
       mutates: false,
       run: (m) => {

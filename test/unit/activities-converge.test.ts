@@ -28,6 +28,7 @@ import { ETCD_UNIT_PATH } from '../../render/etcd.js';
 import { FLANNEL_PUBLIC_IP_ANNOTATION, FLANNEL_SUBNET_FILE } from '../../render/flannel.js';
 import { HAPROXY_CONFIG_PATH } from '../../render/haproxy.js';
 import { PHASES, stepOf } from '../../workflows/phases/index.js';
+import { RESTART_MARK } from '../../activities/service.js';
 import { failure } from '../helpers/failure.js';
 import { labFor, runPhases, type MemoryLab, type StepRun } from '../helpers/memory-host.js';
 
@@ -161,6 +162,33 @@ describe('(b) a changed input rewrites what it renders and restarts exactly once
     const again = await run(lab, 'etcd/member', changedInput);
     assert.deepEqual(again.changed, []);
     assert.equal(h.service('etcd').restarts, before.restarts + 1);
+  });
+
+  it('etcd: asked to defer restarts, a changed unit is written and marked, and the next run without the flag restarts it once', async () => {
+    const lab = converged.clone();
+    const h = lab.host('etcd-1');
+    const before = { ...h.service('etcd') };
+    const changedInput = {
+      ...input(plan, 'etcd/member', 'etcd-1'),
+      initialCluster: `${plan.etcd.initialCluster},etcd-4=https://192.168.56.14:2380`,
+    };
+    const first = await run(lab, 'etcd/member', { ...changedInput, deferRestarts: true });
+    assert.equal(first.restartDeferred, true);
+    assert.deepEqual(first.changed, [ETCD_UNIT_PATH, 'etcd marked for a restart (one host at a time)']);
+    assert.equal(h.service('etcd').restarts, before.restarts, 'no restart in the first pass');
+    assert.notEqual(h.service('etcd').running?.unit, h.text(ETCD_UNIT_PATH), 'etcd still runs the old unit');
+    assert.equal(h.text('/var/lib/hardway/services/etcd.inputs')?.trim(), RESTART_MARK);
+    // Asked again to defer (a converge that died between its passes, then ran again): still marked, nothing else.
+    const again = await run(lab, 'etcd/member', { ...changedInput, deferRestarts: true });
+    assert.equal(again.restartDeferred, true);
+    assert.deepEqual(again.changed, []);
+    const second = await run(lab, 'etcd/member', changedInput);
+    assert.equal(second.restartDeferred, undefined);
+    assert.deepEqual(second.changed, ['restarted etcd']);
+    assert.equal(h.service('etcd').restarts, before.restarts + 1);
+    assert.equal(h.service('etcd').running?.unit, h.text(ETCD_UNIT_PATH), 'etcd runs the new unit');
+    const third = await run(lab, 'etcd/member', { ...changedInput, deferRestarts: true });
+    assert.deepEqual([third.changed, third.restartDeferred], [[], undefined], 'nothing left to restart');
   });
 
   it('etcd: a renewed certificate needs no restart (etcd reads it again on every handshake)', async () => {

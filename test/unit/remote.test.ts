@@ -31,6 +31,8 @@ import {
   type SshTarget,
 } from '../../remote/index.js';
 import { NON_RETRYABLE_TYPES } from '../../model/errors.js';
+import { readTexts } from '../../activities/host-shell.js';
+import { sshShells } from '../../activities/ssh-shells.js';
 
 const SSHD = '/usr/sbin/sshd';
 const canRun = process.getuid?.() === 0 && existsSync(SSHD);
@@ -261,6 +263,36 @@ describe('remote (real sshd)', { skip: !canRun && 'needs root and /usr/sbin/sshd
     const big = await rejectsWith(host.exec('head -c 100000 /dev/zero | tr "\\0" x >&2; echo THE-END >&2; exit 1'), CommandFailed);
     assert.ok(Buffer.byteLength(big.stderrTail) <= 2100, `tail is ${big.stderrTail.length} bytes`);
     assert.match(big.stderrTail, /THE-END/);
+  });
+
+  test('readTexts: several files in one command, each exactly as on disk, missing ones absent', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'hardway-texts-'));
+    try {
+      writeFileSync(join(d, 'a.crt'), '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n');
+      writeFileSync(join(d, "it's b.conf"), 'no newline at the end');
+      writeFileSync(join(d, 'empty'), '');
+      const sh = sshShells(pool).shell({
+        name: 'test-host',
+        address: '127.0.0.1',
+        port: sshd.port,
+        user: 'root',
+        identityFile: sshd.clientKey,
+        knownHostsFile: sshd.knownHosts,
+      });
+      const before = pool.totalCommands;
+      const got = await readTexts(sh, [join(d, 'a.crt'), join(d, "it's b.conf"), join(d, 'missing'), join(d, 'empty'), join(d, 'a.crt')]);
+      assert.equal(pool.totalCommands - before, 1);
+      assert.deepEqual(
+        [...got.entries()],
+        [
+          [join(d, 'a.crt'), '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n'],
+          [join(d, "it's b.conf"), 'no newline at the end'],
+          [join(d, 'empty'), ''],
+        ],
+      );
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   test('stdin input is delivered (and not part of the command line)', async () => {

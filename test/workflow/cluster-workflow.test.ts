@@ -130,7 +130,7 @@ describe('cluster workflow', () => {
     }
   });
 
-  it('etcd members of a running cluster change one at a time; a new cluster starts them together', async () => {
+  it('etcd members of a running cluster restart one at a time; a new cluster starts them together; a no-op run is one wave', async () => {
     const calls: CallRecord[] = [];
     const spec = seedSpec('rolling');
     const overlap = (rs: CallRecord[]) => rs.some((a) => rs.some((b) => a !== b && a.start < b.end! && b.start < a.end!));
@@ -144,11 +144,29 @@ describe('cluster workflow', () => {
       const { result } = await follow(await applySpec(env.client, { ...spec, versions: { ...spec.versions, etcd: 'v3.6.17' } }), () => {});
       assert.equal(result.outcome, 'converged');
       const second = callsOf(calls.slice(before), 'etcd/member');
+      // Every member is looked at at once and marked; then each restarts in turn, never two at a time.
+      const looked = second.filter((c) => c.service === 'deferred');
+      assert.deepEqual(looked.map((c) => c.host).sort(), ['etcd-1', 'etcd-2', 'etcd-3']);
+      assert.ok(overlap(looked), 'the members are checked together');
+      const restarts = second.filter((c) => c.service === 'restarted');
       assert.deepEqual(
-        second.map((c) => c.host),
+        restarts.map((c) => c.host),
         ['etcd-1', 'etcd-2', 'etcd-3'],
       );
-      assert.equal(overlap(second), false, 'members of a running cluster restart one at a time');
+      assert.equal(overlap(restarts), false, 'members of a running cluster restart one at a time');
+      assert.ok(Math.max(...looked.map((c) => c.end!)) <= Math.min(...restarts.map((c) => c.start)), 'restarts follow the checks');
+      assert.equal(second.length, 6);
+      // Nothing to restart: one wave, and no restart pass.
+      const third = calls.length;
+      await follow(await applySpec(env.client, { ...spec, versions: { ...spec.versions, etcd: 'v3.6.17' } }), () => {});
+      const noop = callsOf(calls.slice(third), 'etcd/member');
+      assert.deepEqual(
+        noop.map((c) => c.service),
+        ['unchanged', 'unchanged', 'unchanged'],
+      );
+      assert.ok(overlap(noop), 'a no-op run looks at the members together');
+      const cps = callsOf(calls.slice(third), 'controlplane/services');
+      assert.ok(overlap(cps), 'and at the control planes');
     });
     // Record the history (a bring-up, then a rolling converge) as a replay fixture when asked to (see replay.test.ts).
     if (process.env.HARDWAY_RECORD_ROLLING_HISTORY) {

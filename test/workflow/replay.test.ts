@@ -11,6 +11,9 @@
 //                           --test-name-pattern='one at a time'
 //   history-0.5-cluster.pb  hardway 0.5: the whole bring-up (patches phase-controlplane, phase-workers,
 //                           phase-addons, phase-admin), then a rolling converge; recorded the same way
+//   history-0.6-deferred.pb hardway 0.6: rolling steps in two passes (patch rolling-deferred-restarts): a bring-up,
+//                           a converge that checks every etcd member at once and restarts them one at a time, and a
+//                           no-op converge in one wave; recorded the same way
 //
 // When a release changes the workflow's shape ON PURPOSE (behind `patched()`), keep the old fixtures and record
 // the new shape next to them:
@@ -32,6 +35,7 @@ const fixtures = [
   { file: 'history-0.3-runtime.pb', workflowId: 'cluster-order' },
   { file: 'history-0.4-rolling.pb', workflowId: 'cluster-rolling' },
   { file: 'history-0.5-cluster.pb', workflowId: 'cluster-rolling' },
+  { file: 'history-0.6-deferred.pb', workflowId: 'cluster-rolling' },
 ];
 
 describe('replay of recorded histories', () => {
