@@ -10,15 +10,25 @@ import {
 import type { ClusterSpec } from '../model/types.js';
 import { TASK_QUEUE, workflowIdFor } from '../temporal/constants.js';
 import type { clusterWorkflow } from '../workflows/cluster.js';
-import { applyUpdate, retryUpdate, statusQuery, type ClusterStatus, type ConvergeResult } from '../workflows/status.js';
+import {
+  addWorkerUpdate,
+  applyUpdate,
+  retryUpdate,
+  statusQuery,
+  type AddWorkerRequest,
+  type AddWorkerResult,
+  type ClusterStatus,
+  type ConvergeResult,
+} from '../workflows/status.js';
 import { UsageError } from './load-spec.js';
 import { formatDuration, formatStatus } from './status-format.js';
 
 type ClusterHandle = WorkflowHandle<typeof clusterWorkflow>;
 
-export interface Request {
+/** A request the workflow accepted: its update, whose result comes when the converge it caused has ended. */
+export interface Request<R = ConvergeResult> {
   handle: ClusterHandle;
-  update: WorkflowUpdateHandle<ConvergeResult>;
+  update: WorkflowUpdateHandle<R>;
 }
 
 /** The workflow's refusal of a request, as a usage error (exit code 2) with the workflow's own words. */
@@ -60,7 +70,7 @@ export async function applySpec(client: Client, spec: ClusterSpec, o: { parallel
  * A request the workflow's validator refuses comes back at once, as a completed update with a failure, but the
  * client only says so through result(): look at it briefly, so that a refusal is reported even without --wait.
  */
-async function refusedAtOnce(update: WorkflowUpdateHandle<ConvergeResult>, ms = 1000): Promise<void> {
+async function refusedAtOnce<R>(update: WorkflowUpdateHandle<R>, ms = 1000): Promise<void> {
   const settled = update.result().then(
     () => undefined,
     (err: unknown) => err,
@@ -73,6 +83,20 @@ async function refusedAtOnce(update: WorkflowUpdateHandle<ConvergeResult>, ms = 
 export async function retryCluster(client: Client, cluster: string): Promise<Request> {
   const handle = client.workflow.getHandle<typeof clusterWorkflow>(workflowIdFor(cluster));
   const update = await handle.startUpdate(retryUpdate, { waitForStage: 'ACCEPTED' }).catch(refused);
+  await refusedAtOnce(update);
+  return { handle, update };
+}
+
+/**
+ * Adds a worker to a running cluster (the workflow's `addWorker` update). The request id is the update id: the same
+ * request sent again, e.g. by a script that lost its connection, is applied once and answers the same.
+ */
+export async function addWorker(client: Client, cluster: string, req: AddWorkerRequest): Promise<Request<AddWorkerResult>> {
+  const handle = client.workflow.getHandle<typeof clusterWorkflow>(workflowIdFor(cluster));
+  const requestId = req.requestId ?? randomUUID();
+  const update = await handle
+    .startUpdate(addWorkerUpdate, { args: [{ ...req, requestId }], updateId: requestId, waitForStage: 'ACCEPTED' })
+    .catch(refused);
   await refusedAtOnce(update);
   return { handle, update };
 }
@@ -90,11 +114,11 @@ export async function clusterStatus(handle: ClusterHandle): Promise<ClusterStatu
 }
 
 /** Prints each step as it starts, retries and ends, until the request's converge has finished or blocked. */
-export async function follow(
-  req: Request,
+export async function follow<R = ConvergeResult>(
+  req: Request<R>,
   print: (line: string) => void,
   pollMs = 1000,
-): Promise<{ result: ConvergeResult; status: ClusterStatus }> {
+): Promise<{ result: R; status: ClusterStatus }> {
   const seen = new Map<string, string>();
   const t0 = Date.now();
   const report = (st: ClusterStatus) => {

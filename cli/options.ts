@@ -14,10 +14,13 @@ export function packageRoot(): string {
 /** The ten-host seed cluster file, the default of `lab up` and `demo`. */
 export const seedFile = (): string => join(packageRoot(), 'examples', 'seed-cluster.yaml');
 
-/** Adds --address, --namespace and the --tls* flags (parsed by temporalOptions in temporal/connection.ts). */
-export function temporalFlags(cmd: Command): Command {
+/**
+ * Adds --address, --namespace and the --tls* flags (parsed by temporalOptions in temporal/connection.ts). A command
+ * whose own --address is something else (add-worker: the node's) names the Temporal one `--temporal-address`.
+ */
+export function temporalFlags(cmd: Command, o: { addressFlag?: '--address' | '--temporal-address' } = {}): Command {
   return cmd
-    .addOption(new Option('--address <host:port>', 'Temporal frontend address').env('HARDWAY_TEMPORAL_ADDRESS'))
+    .addOption(new Option(`${o.addressFlag ?? '--address'} <host:port>`, 'Temporal frontend address').env('HARDWAY_TEMPORAL_ADDRESS'))
     .addOption(new Option('--namespace <ns>', 'Temporal namespace').env('HARDWAY_TEMPORAL_NAMESPACE'))
     .option('--tls', 'connect to Temporal with TLS')
     .option('--tls-ca <file>', 'CA certificate for the Temporal server (implies --tls)')

@@ -4,7 +4,18 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import type { Accepted } from './accept.js';
 import type { ClusterEntity } from './entity.js';
-import { applySignal, applyUpdate, retrySignal, retryUpdate, specQuery, statusQuery } from './status.js';
+import { withAddedWorker, type AddWorkerRequest } from '../model/add-node.js';
+import {
+  addWorkerSignal,
+  addWorkerUpdate,
+  applySignal,
+  applyUpdate,
+  retrySignal,
+  retryUpdate,
+  specQuery,
+  statusQuery,
+  type AddWorkerResult,
+} from './status.js';
 
 /** A spec refused inside an accepted update: an ApplicationFailure (a plain Error would retry the task forever). */
 function checkedOrFail(e: ClusterEntity, spec: Parameters<ClusterEntity['check']>[0]): Accepted {
@@ -13,6 +24,11 @@ function checkedOrFail(e: ClusterEntity, spec: Parameters<ClusterEntity['check']
   } catch (err) {
     throw ApplicationFailure.create({ type: 'InvalidSpec', message: (err as Error).message, nonRetryable: true });
   }
+}
+
+/** The spec with the requested worker added, checked as `apply` checks a spec; throws an Error that says why not. */
+function addWorkerAccepted(e: ClusterEntity, req: AddWorkerRequest): Accepted {
+  return e.check(withAddedWorker(e.spec, req));
 }
 
 function nothingToRetry(e: ClusterEntity): string | undefined {
@@ -45,6 +61,41 @@ export function setClusterHandlers(e: ClusterEntity): void {
         e.take(a, 'signal', req.requestId);
       } catch (err) {
         e.refuse('signal', req.requestId, err);
+      }
+    }),
+  );
+
+  setHandler(
+    addWorkerUpdate,
+    (req) =>
+      e.mutex.run(async (): Promise<AddWorkerResult> => {
+        let a: Accepted;
+        try {
+          a = addWorkerAccepted(e, req);
+        } catch (err) {
+          throw ApplicationFailure.create({ type: 'AddWorkerRefused', message: (err as Error).message, nonRetryable: true });
+        }
+        const generation = e.take(a, 'update', req.requestId);
+        const result = await e.nextResult(generation);
+        const name = req.name.trim();
+        return {
+          name,
+          podRange: result.podAllocations[name] ?? a.plan.podAllocations[name]!,
+          state: result.outcome === 'converged' ? 'Ready' : 'blocked',
+          generation: result.generation,
+          ...(result.blocked ? { blocked: result.blocked } : {}),
+        };
+      }),
+    { validator: (req) => void addWorkerAccepted(e, req) },
+  );
+
+  setHandler(addWorkerSignal, (req) =>
+    e.mutex.run(async () => {
+      if (e.seenSignal(req?.requestId)) return;
+      try {
+        e.take(addWorkerAccepted(e, req), 'signal', req.requestId);
+      } catch (err) {
+        e.refuse('signal', req?.requestId, err);
       }
     }),
   );

@@ -1,6 +1,8 @@
 // What the cluster workflow reports through its `status` query, and the messages it takes. Pure types and
 // definitions: the CLI imports them too.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AddWorkerRequest } from '../model/add-node.js';
+export type { AddWorkerRequest } from '../model/add-node.js';
 import type { ClusterSpec } from '../model/types.js';
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed';
@@ -87,7 +89,7 @@ export interface ApplyRequest {
   spec: ClusterSpec;
   /** De-duplicates a signal sent twice (updates are de-duplicated by their update id). */
   requestId?: string;
-  /** Per-host steps of one phase running at once (default 5). */
+  /** Per-host steps of one phase running at once (5 when never given; `hardway up` sends 10). */
   parallelism?: number;
 }
 
@@ -109,3 +111,23 @@ export const applySignal = defineSignal<[ApplyRequest]>('apply');
 /** Resume a blocked converge at the step that failed; returns when it has finished or blocked again. */
 export const retryUpdate = defineUpdate<ConvergeResult, []>('retry');
 export const retrySignal = defineSignal<[]>('retry');
+
+/** What `addWorker` answers once the node's converge has ended. */
+export interface AddWorkerResult {
+  name: string;
+  /** Its pod range (the next free one; never one another node has or had). */
+  podRange: string;
+  /** Ready when the converge that added it finished; blocked (see `blocked`) when a step failed for good. */
+  state: 'Ready' | 'blocked';
+  generation: number;
+  blocked?: BlockedStep[];
+}
+
+/**
+ * Add a worker to the running cluster: { name, address, ssh? }. Validated before it enters history (a name or
+ * address in use, an address outside the infrastructure network, no free pod range are refused); returns when the
+ * node is Ready or its converge blocked. The same as `apply` with the host added to the spec.
+ */
+export const addWorkerUpdate = defineUpdate<AddWorkerResult, [AddWorkerRequest]>('addWorker');
+/** The same, fire-and-forget, for `temporal workflow signal --name addWorker`; a refusal is recorded in `changes`. */
+export const addWorkerSignal = defineSignal<[AddWorkerRequest]>('addWorker');

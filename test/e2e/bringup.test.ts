@@ -13,10 +13,11 @@ import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { labExec } from '../../lab/index.js';
+import { labExec, labUp } from '../../lab/index.js';
 import { parseClusterFile } from '../../model/validate.js';
+import { withAddedWorker } from '../../model/add-node.js';
 import type { ClusterPlan, ClusterSpec } from '../../model/types.js';
-import { applySpec, follow } from '../../cli/cluster-ops.js';
+import { addWorker, applySpec, follow } from '../../cli/cluster-ops.js';
 import type { ClusterStatus, ConvergeResult } from '../../workflows/status.js';
 import { smoke } from '../helpers/smoke.js';
 import { LabCluster, payloadTexts } from '../helpers/lab-cluster.js';
@@ -432,5 +433,46 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     } finally {
       await ownPool.close();
     }
+  });
+
+  it('adds a worker by the addWorker update: Ready with the next pod range; the other hosts keep every file but /etc/hosts, and every service', async () => {
+    // What hardway manages on a host, with each file's mtime; and the PIDs of the services it runs.
+    const MANAGED =
+      '/etc/hosts /etc/kubernetes /etc/etcd /etc/haproxy /etc/systemd/system /etc/kube-flannel /etc/cni/net.d /etc/containerd ' +
+      '/var/lib/hardway /var/lib/kubelet/pki /var/lib/kubelet/config.yaml /var/lib/kubelet/kubeconfig /var/lib/kube-proxy /usr/local/bin /root/.kube/config';
+    const files = async (host: string) =>
+      (await sh(host, `find ${MANAGED} -xdev -type f -printf '%p %T@\\n' 2>/dev/null | sort || true`)).trim().split('\n');
+    const old = plan.hosts.map((h) => h.name);
+    const before = new Map(await Promise.all(old.map(async (h) => [h, await files(h)] as const)));
+    const pidsBefore = { ...(await checks().servicePids()), haproxy: await sh('lb', 'pgrep -o -x haproxy') };
+
+    const address = `${SUBNET}.33`;
+    await labUp({ dir, spec: withAddedWorker(seedOnTestSubnet(), { name: 'worker-3', address }) });
+    const req = await addWorker(env.client, spec.name, { name: 'worker-3', address });
+    const { result, status } = await follow(req, () => {});
+    assert.deepEqual(
+      { state: result.state, podRange: result.podRange, blocked: result.blocked },
+      { state: 'Ready', podRange: '10.244.4.0/24', blocked: undefined },
+      status.steps
+        .filter((s) => s.state === 'failed')
+        .map((s) => `${s.name}: ${s.lastError}`)
+        .join('; '),
+    );
+    const node = await sh(
+      'admin',
+      'kubectl get node worker-3 -o jsonpath=\'{.spec.podCIDR} {.status.conditions[?(@.type=="Ready")].status}\'',
+    );
+    assert.equal(node.trim(), '10.244.4.0/24 True');
+    assert.match(await sh('cp-1', 'getent hosts worker-3'), new RegExp(`^${address.replaceAll('.', '\\.')}\\s+worker-3`));
+
+    // The other hosts: /etc/hosts rewritten (the new name), nothing else; no service restarted.
+    for (const h of old) {
+      const now = await files(h);
+      const changed = now.filter((l) => !before.get(h)!.includes(l)).map((l) => l.split(' ')[0]);
+      assert.deepEqual(changed, ['/etc/hosts'], `${h} had files rewritten`);
+    }
+    const pidsAfter = await checks().servicePids();
+    for (const [k, v] of Object.entries(pidsBefore)) if (k !== 'haproxy') assert.equal(pidsAfter[k], v, `${k} was restarted`);
+    assert.equal(await sh('lb', 'pgrep -o -x haproxy'), pidsBefore.haproxy, 'haproxy was restarted');
   });
 });

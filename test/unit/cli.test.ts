@@ -25,7 +25,7 @@ describe('hardway CLI', () => {
   });
 
   it('lists every command in --help, and every command answers --help with exit code 0', () => {
-    const commands = ['plan', 'up', 'status', 'retry', 'worker', 'server', 'lab', 'demo'];
+    const commands = ['plan', 'up', 'status', 'retry', 'add-worker', 'kubeconfig', 'worker', 'server', 'lab', 'demo'];
     const top = hardway('--help');
     assert.equal(top.status, 0, top.stderr);
     for (const c of commands) assert.match(top.stdout, new RegExp(`^\\s+${c}\\b`, 'm'), `hardway --help lacks ${c}`);
@@ -34,6 +34,25 @@ describe('hardway CLI', () => {
       assert.equal(r.status, 0, `hardway ${args.join(' ')} --help exited ${r.status}: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`^Usage: hardway ${args.join(' ')}\\b`), `hardway ${args.join(' ')} --help printed no usage`);
     }
+  });
+
+  it('add-worker needs a name and an address, and checks the port before it contacts anything', () => {
+    const noAddress = hardway('add-worker', 'lab', '--name', 'worker-3');
+    assert.notEqual(noAddress.status, 0);
+    assert.match(noAddress.stderr, /--address/);
+    const badPort = hardway('add-worker', 'lab', '--name', 'worker-3', '--address', '192.168.56.33', '--port', '70000');
+    assert.equal(badPort.status, 2, badPort.stderr);
+    assert.match(badPort.stderr, /--port 70000: give a TCP port between 1 and 65535/);
+    const help = hardway('add-worker', '--help');
+    for (const o of ['--name', '--address', '--user', '--port', '--request-id', '--wait']) assert.ok(help.stdout.includes(o), `lacks ${o}`);
+  });
+
+  it('hardway temporal runs the Temporal CLI that setup installed, with the arguments as given', () => {
+    const r = hardway('temporal', '--version');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^temporal version \d+\.\d+\.\d+/);
+    const bad = hardway('temporal', 'no-such-command');
+    assert.notEqual(bad.status, 0, 'its exit code is passed on');
   });
 
   it('prints the plan of the seed, and all of it as JSON', () => {

@@ -8,9 +8,17 @@ import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/clie
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { TASK_QUEUE, workflowIdFor } from '../../temporal/constants.js';
 import { clusterWorkflow, ENTITY_PATCH } from '../../workflows/cluster.js';
-import { applySignal, applyUpdate, retrySignal, retryUpdate, statusQuery, type ClusterStatus } from '../../workflows/status.js';
+import {
+  addWorkerSignal,
+  applySignal,
+  applyUpdate,
+  retrySignal,
+  retryUpdate,
+  statusQuery,
+  type ClusterStatus,
+} from '../../workflows/status.js';
 import { CLUSTER_NAME, CLUSTER_PHASE } from '../../temporal/search-attributes.js';
-import { applySpec, follow, retryCluster } from '../../cli/cluster-ops.js';
+import { addWorker, applySpec, follow, retryCluster } from '../../cli/cluster-ops.js';
 import { UsageError } from '../../cli/load-spec.js';
 import { devServer } from '../helpers/temporal.js';
 import type { CallRecord } from './fixtures/doubles.js';
@@ -220,6 +228,85 @@ describe('cluster workflow', () => {
       assert.equal(callsOf(calls, 'preflight/checks', 'worker-0').length, 1);
       const st = await status(spec.name);
       assert.match(st.changes.at(-1)!.summary, /added worker-0/);
+    });
+  });
+
+  it('addWorker (update): the next free pod range, the node phases on the new host, Ready; refusals leave no trace; a repeated request is applied once', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('grow');
+    await withWorker(env, {}, calls, async () => {
+      const r1 = await (await applySpec(env.client, spec)).update.result();
+      const before = calls.length;
+      const req = await addWorker(env.client, spec.name, { name: 'worker-3', address: '192.168.56.33', requestId: 'add-w3' });
+      const added = await req.update.result();
+      assert.deepEqual(
+        { name: added.name, podRange: added.podRange, state: added.state, generation: added.generation },
+        { name: 'worker-3', podRange: '10.244.4.0/24', state: 'Ready', generation: r1.generation + 1 },
+      );
+      const mine = calls.slice(before);
+      for (const a of [
+        'preflight/checks',
+        'pki/certificates',
+        'runtime/containerd',
+        'workers/kubelet',
+        'workers/ready',
+        'addons/flannel',
+      ] as const) {
+        assert.equal(callsOf(mine, a, 'worker-3').length, 1, `${a} ran on worker-3`);
+      }
+      const st = await status(spec.name);
+      assert.equal(st.podAllocations['worker-3'], '10.244.4.0/24');
+      assert.equal(st.podAllocations['worker-1'], r1.podAllocations['worker-1'], 'other nodes keep their ranges');
+      assert.match(st.changes.at(-1)!.summary, /added worker-3/);
+      // The same request again (same id): the same answer, no second change.
+      const again = await (
+        await addWorker(env.client, spec.name, { name: 'worker-3', address: '192.168.56.33', requestId: 'add-w3' })
+      ).update.result();
+      assert.equal(again.generation, added.generation);
+      assert.equal((await status(spec.name)).generation, added.generation);
+
+      // Refused before anything enters history, each saying why.
+      const events = await historyEvents(spec.name);
+      const refusedWith = async (r: Parameters<typeof addWorker>[2], why: RegExp) =>
+        assert.rejects(addWorker(env.client, spec.name, r), (err: unknown) => {
+          assert.ok(err instanceof UsageError, String(err));
+          assert.match(err.message, why);
+          return true;
+        });
+      await refusedWith({ name: 'worker-1', address: '192.168.56.39' }, /name worker-1 is already in use \(192\.168\.56\.31/);
+      await refusedWith({ name: 'worker-4', address: '192.168.56.31' }, /address 192\.168\.56\.31 is already in use by worker-1/);
+      await refusedWith({ name: 'worker-4', address: '10.9.9.9' }, /infrastructure/);
+      await refusedWith({ name: '', address: '192.168.56.39' }, /has no name/);
+      assert.equal(await historyEvents(spec.name), events, 'rejected updates leave no trace in history');
+
+      // By signal: applied once per request id; a refusal is recorded in the change log.
+      const handle = env.client.workflow.getHandle(workflowIdFor(spec.name));
+      await handle.signal(addWorkerSignal, { name: 'worker-4', address: '192.168.56.34', requestId: 'sig-w4' });
+      await handle.signal(addWorkerSignal, { name: 'worker-4', address: '192.168.56.34', requestId: 'sig-w4' });
+      await handle.signal(addWorkerSignal, { name: 'worker-5', address: '192.168.56.31', requestId: 'sig-w5' });
+      const refused = await eventually(
+        async () => (await status(spec.name)).changes.find((c) => c.requestId === 'sig-w5'),
+        'refusal recorded',
+      );
+      assert.equal(refused.accepted, false);
+      assert.match(refused.summary, /already in use by worker-1/);
+      const ready = await eventually(async () => {
+        const s = await status(spec.name);
+        return s.state === 'converged' && s.podAllocations['worker-4'] ? s : undefined;
+      }, 'worker-4 converged');
+      assert.equal(ready.podAllocations['worker-4'], '10.244.5.0/24');
+      assert.equal(ready.changes.filter((c) => c.requestId === 'sig-w4').length, 1, 'a signal sent twice is applied once');
+      assert.equal(callsOf(calls, 'workers/ready', 'worker-4').length, 1);
+    });
+  });
+
+  it('addWorker is refused when no pod range is free', async () => {
+    const calls: CallRecord[] = [];
+    // A /22 of /24s holds four nodes: the seed's two control planes and two workers take them all.
+    const spec = { ...seedSpec('full'), networks: { ...seedSpec('full').networks, pods: '10.244.0.0/22' } };
+    await withWorker(env, {}, calls, async () => {
+      await (await applySpec(env.client, spec)).update.result();
+      await assert.rejects(addWorker(env.client, spec.name, { name: 'worker-3', address: '192.168.56.33' }), /pod range|free|room/i);
     });
   });
 
