@@ -7,6 +7,7 @@ import {
   type WorkflowHandle,
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import type { ClusterSpec } from '../model/types.js';
 import { TASK_QUEUE, workflowIdFor } from '../temporal/constants.js';
 import type { clusterWorkflow } from '../workflows/cluster.js';
@@ -22,6 +23,8 @@ import {
 } from '../workflows/status.js';
 import { UsageError } from './load-spec.js';
 import { formatDuration, formatStatus } from './status-format.js';
+
+const { temporal } = proto;
 
 type ClusterHandle = WorkflowHandle<typeof clusterWorkflow>;
 
@@ -156,4 +159,34 @@ export async function followToEnd(req: Request, print: (line: string) => void): 
   const { result, status } = await follow(req, print);
   print(formatStatus(status));
   process.exitCode = result.outcome === 'converged' ? 0 : 1;
+}
+
+/** The workers the server has seen polling hardway's task queue, and how long ago each last polled. */
+export async function pollersOf(client: Client, namespace: string): Promise<{ identity: string; secondsAgo: number }[]> {
+  const r = await client.workflowService.describeTaskQueue({
+    namespace,
+    taskQueue: { name: TASK_QUEUE },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  const now = Date.now();
+  return (r.pollers ?? []).map((p) => ({
+    identity: p.identity ?? '?',
+    secondsAgo: p.lastAccessTime?.seconds ? Math.max(0, Math.round(now / 1000 - Number(p.lastAccessTime.seconds))) : Infinity,
+  }));
+}
+
+/**
+ * What the server knows of a cluster without a worker (a query needs one): the workflow's state and its steps in
+ * flight, with their attempts and last errors. For `status` when no worker answers.
+ */
+export async function statusWithoutWorker(handle: ClusterHandle): Promise<string> {
+  const desc = await handle.describe();
+  const lines = [`workflow ${handle.workflowId}: ${desc.status.name}`];
+  for (const p of desc.raw.pendingActivities ?? []) {
+    lines.push(
+      `  ${(p.activityId ?? '?').padEnd(36)} attempt ${p.attempt ?? 1}${p.lastFailure?.message ? `: ${p.lastFailure.message}` : ''}`,
+    );
+  }
+  if (!desc.raw.pendingActivities?.length) lines.push('  no step in flight');
+  return lines.join('\n');
 }

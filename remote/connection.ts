@@ -40,7 +40,11 @@ export interface SshTarget {
 }
 
 export interface ConnectionOptions {
-  /** SSH keepalive interval, ms (0 disables). Default 10 s. */
+  /**
+   * SSH keepalive interval, ms (0 disables). Default 3 s: with keepaliveCountMax 3 a host whose link died is noticed
+   * within about 10 s, and the command running on it fails with ConnectionFailed (retried), where it used to hang
+   * until its own timeout while the step looked healthy.
+   */
   keepaliveInterval?: number;
   /** Unanswered keepalives before the connection is declared dead. Default 3. */
   keepaliveCountMax?: number;
@@ -258,7 +262,7 @@ export class SshConnection {
       port: target.port,
       username: target.user,
       readyTimeout: target.connectTimeoutMs ?? 15_000,
-      keepaliveInterval: opts.keepaliveInterval ?? 10_000,
+      keepaliveInterval: opts.keepaliveInterval ?? 3_000,
       keepaliveCountMax: opts.keepaliveCountMax ?? 3,
       hostVerifier,
       ...auth,

@@ -69,7 +69,8 @@ async function lifeOfCluster(input: ClusterWorkflowInput): Promise<never> {
 
   const activityOptions: ActivityOptions = {
     startToCloseTimeout: '15 minutes',
-    heartbeatTimeout: `${opts.heartbeatTimeoutSeconds ?? 30}s`,
+    // Steps heartbeat every few seconds while their worker lives: a dead worker's steps go to another within ~10 s.
+    heartbeatTimeout: `${opts.heartbeatTimeoutSeconds ?? 10}s`,
     retry: {
       initialInterval: '1s',
       backoffCoefficient: 2,

@@ -2,12 +2,17 @@
 import type { Command } from 'commander';
 import { temporalOptions, connectClient, type TemporalFlags } from '../../temporal/connection.js';
 import { workflowIdFor } from '../../temporal/constants.js';
-import { out } from '../io.js';
+import { err, out } from '../io.js';
 import { loadSpec, UsageError } from '../load-spec.js';
 import { temporalFlags } from '../options.js';
 import { formatStatus } from '../status-format.js';
 
 export type StatusFlags = TemporalFlags & { file?: string; json?: boolean };
+
+/** A worker not seen polling for this long is gone (a live one polls again at least every ~70 s). */
+const NO_WORKER_AFTER_S = 90;
+/** How long the status query may take before `status` says what it knows without a worker. */
+const QUERY_DEADLINE_MS = 5_000;
 
 export function statusCommand(program: Command): void {
   temporalFlags(
@@ -23,15 +28,39 @@ export function statusCommand(program: Command): void {
 export async function statusAction(name: string | undefined, o: StatusFlags): Promise<void> {
   const cluster = name ?? (o.file ? loadSpec(o.file).name : undefined);
   if (!cluster) throw new UsageError('name the cluster: hardway status NAME (or -f cluster.yaml)');
-  const client = await connectClient(temporalOptions(o));
+  const topts = temporalOptions(o);
+  const client = await connectClient(topts);
   try {
-    const { clusterStatus } = await import('../cluster-ops.js');
-    const st = await clusterStatus(client.workflow.getHandle(workflowIdFor(cluster))).catch((e: Error) => {
+    const { clusterStatus, pollersOf, statusWithoutWorker } = await import('../cluster-ops.js');
+    const handle = client.workflow.getHandle(workflowIdFor(cluster));
+    const notFound = (e: Error) => {
       if (e.name === 'WorkflowNotFoundError')
         throw new UsageError(`no cluster named ${cluster} (no workflow ${workflowIdFor(cluster)})`, 1);
       throw e;
-    });
-    out(o.json ? JSON.stringify(st, null, 2) : formatStatus(st));
+    };
+    // The status is a query, which only a worker answers: without one it would hang. A worker polls again at least
+    // every ~70 s while it lives, so none seen for longer means none runs.
+    const live = (await pollersOf(client, topts.namespace)).filter((p) => p.secondsAgo <= NO_WORKER_AFTER_S);
+    const st = live.length
+      ? await client
+          .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => clusterStatus(handle))
+          .catch((e: Error) => {
+            if (e.name === 'WorkflowNotFoundError') notFound(e);
+            return undefined; // the worker did not answer in time (busy, or just died)
+          })
+      : undefined;
+    if (st) {
+      out(o.json ? JSON.stringify(st, null, 2) : formatStatus(st));
+      return;
+    }
+    const what = await statusWithoutWorker(handle).catch(notFound);
+    err(
+      live.length
+        ? `no worker answered the status query within ${QUERY_DEADLINE_MS / 1000} s (workers seen: ${live.map((p) => p.identity).join(', ')})`
+        : `no worker is polling task queue "hardway": the cluster waits until one runs (hardway worker, or up/retry --worker)`,
+    );
+    out(what);
+    process.exitCode = 1;
   } finally {
     await client.connection.close();
   }

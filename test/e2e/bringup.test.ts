@@ -17,7 +17,7 @@ import { labExec, labUp } from '../../lab/index.js';
 import { parseClusterFile } from '../../model/validate.js';
 import { withAddedWorker } from '../../model/add-node.js';
 import type { ClusterPlan, ClusterSpec } from '../../model/types.js';
-import { addWorker, applySpec, follow } from '../../cli/cluster-ops.js';
+import { addWorker, applySpec, clusterStatus, follow } from '../../cli/cluster-ops.js';
 import type { ClusterStatus, ConvergeResult } from '../../workflows/status.js';
 import { smoke } from '../helpers/smoke.js';
 import { LabCluster, payloadTexts } from '../helpers/lab-cluster.js';
@@ -474,5 +474,39 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     const pidsAfter = await checks().servicePids();
     for (const [k, v] of Object.entries(pidsBefore)) if (k !== 'haproxy') assert.equal(pidsAfter[k], v, `${k} was restarted`);
     assert.equal(await sh('lb', 'pgrep -o -x haproxy'), pidsBefore.haproxy, 'haproxy was restarted');
+  });
+
+  it('a host whose link goes down: its step fails within seconds, status shows the attempts and the error, and the converge completes once it is back', async () => {
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { hosts: { name: string; veth: string }[] };
+    const veth = state.hosts.find((h) => h.name === 'worker-1')!.veth;
+    const link = (how: 'up' | 'down') => execFileSync('ip', ['link', 'set', veth, how]);
+    link('down');
+    let down = true;
+    try {
+      const t0 = Date.now();
+      // The spec the workflow has now: the seed and worker-3.
+      const req = await applySpec(env.client, withAddedWorker(spec, { name: 'worker-3', address: `${SUBNET}.33` }));
+      // An SSH command on a dead link used to hang, with the step shown running at attempt 1 and no error, until the
+      // command's own timeout. The keepalive notices within ~10 s: the attempt fails, and the retry says why.
+      let seen: { name: string; attempts: number; lastError?: string } | undefined;
+      while (!seen) {
+        const st = await clusterStatus(req.handle);
+        seen = st.steps.find((x) => x.host === 'worker-1' && x.state === 'running' && x.attempts >= 2 && !!x.lastError);
+        assert.ok(
+          Date.now() - t0 < 45_000,
+          `no retried step on worker-1 after 45 s: ${JSON.stringify(st.steps.filter((x) => x.host === 'worker-1'))}`,
+        );
+        if (!seen) await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.match(seen.lastError!, /worker-1/);
+      assert.match(seen.lastError!, /lost|connect|timed out|timeout/i);
+      link('up');
+      down = false;
+      const { result, status } = await follow(req, () => {});
+      assert.equal(result.outcome, 'converged');
+      assert.equal(status.changedCount, 0, 'the retried steps found worker-1 as it was');
+    } finally {
+      if (down) link('up');
+    }
   });
 });

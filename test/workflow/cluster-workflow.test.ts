@@ -1,7 +1,9 @@
 // The cluster workflow against a real Temporal dev server, with activity doubles (hosts are the e2e tests' job).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -24,6 +26,7 @@ import { devServer } from '../helpers/temporal.js';
 import type { CallRecord } from './fixtures/doubles.js';
 import { callsOf, eventually, seedSpec, withHost, withWorker } from './helpers.js';
 
+const CLIENT = fileURLToPath(new URL('../../client.ts', import.meta.url));
 let env: TestWorkflowEnvironment;
 before(async () => {
   env = await devServer();
@@ -298,6 +301,21 @@ describe('cluster workflow', () => {
       assert.equal(ready.changes.filter((c) => c.requestId === 'sig-w4').length, 1, 'a signal sent twice is applied once');
       assert.equal(callsOf(calls, 'workers/ready', 'worker-4').length, 1);
     });
+  });
+
+  it('status without a worker answers within seconds: it says no worker answers, and what the server knows', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('orphan');
+    await withWorker(env, {}, calls, async () => {
+      await (await applySpec(env.client, spec)).update.result();
+    });
+    // The worker is gone; a query would wait for one.
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', CLIENT, 'status', spec.name, '--address', env.address], { encoding: 'utf8' });
+    assert.ok(Date.now() - t0 < 20_000, `status took ${Date.now() - t0} ms`);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /no worker (answered the status query within 5 s|is polling task queue "hardway")/);
+    assert.match(r.stdout, /^workflow cluster-orphan: RUNNING\n {2}no step in flight$/m);
   });
 
   it('addWorker is refused when no pod range is free', async () => {
