@@ -50,7 +50,18 @@ export interface ConnectionOptions {
   keepaliveCountMax?: number;
   /** Max concurrently open channels (sshd MaxSessions defaults to 10). Default 8. */
   maxChannels?: number;
+  /**
+   * A session idle for longer than this is not reused: the next command connects again, so the host key is checked
+   * again (a host reinstalled, or replaced by another at its address, while the worker kept a session open is caught
+   * then, not when that session happens to drop). Default 60 s.
+   */
+  reverifyAfterIdleMs?: number;
+  /** Nor is a session older than this, however busy. Default 15 minutes. */
+  maxSessionAgeMs?: number;
 }
+
+export const DEFAULT_REVERIFY_AFTER_IDLE_MS = 60_000;
+export const DEFAULT_MAX_SESSION_AGE_MS = 15 * 60_000;
 
 export function targetKey(t: Pick<SshTarget, 'host' | 'port' | 'user'>): string {
   return `${t.user}@${t.host}:${t.port}`;
@@ -199,6 +210,10 @@ export class SshConnection {
   private _closed = false;
   private readonly maxChannels: number;
   private openChannels = 0;
+  readonly connectedAt = Date.now();
+  /** When a channel was last opened or released. */
+  private lastUsedAt = Date.now();
+  private retiring = false;
   private readonly waiters: (() => void)[] = [];
   private readonly closeListeners = new Set<() => void>();
 
@@ -223,6 +238,18 @@ export class SshConnection {
 
   get closed(): boolean {
     return this._closed;
+  }
+
+  /** Too idle or too old to be reused (ConnectionOptions.reverifyAfterIdleMs, maxSessionAgeMs). */
+  stale(opts: Pick<ConnectionOptions, 'reverifyAfterIdleMs' | 'maxSessionAgeMs'>, now = Date.now()): boolean {
+    const idle = this.openChannels === 0 && now - this.lastUsedAt > (opts.reverifyAfterIdleMs ?? DEFAULT_REVERIFY_AFTER_IDLE_MS);
+    return idle || now - this.connectedAt > (opts.maxSessionAgeMs ?? DEFAULT_MAX_SESSION_AGE_MS);
+  }
+
+  /** Close once the commands running on it have ended (at once when none runs). */
+  retireWhenIdle(): void {
+    this.retiring = true;
+    if (this.openChannels === 0) this.close();
   }
 
   onClose(listener: () => void): void {
@@ -319,12 +346,15 @@ export class SshConnection {
       await new Promise<void>((r) => this.waiters.push(r));
     }
     this.openChannels++;
+    this.lastUsedAt = Date.now();
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.openChannels--;
+      this.lastUsedAt = Date.now();
       this.waiters.shift()?.();
+      if (this.retiring && this.openChannels === 0) this.close();
     };
   }
 

@@ -70,7 +70,12 @@ export class SshPool implements ConnectionProvider {
   async connection(target: SshTarget): Promise<SshConnection> {
     if (this.closing) throw new Error('SshPool is closed');
     const s = this.slot(target);
-    if (s.conn && !s.conn.closed) return s.conn;
+    if (s.conn && !s.conn.closed) {
+      if (!s.conn.stale(this.opts)) return s.conn;
+      // Connect again (and so check the host key again); the old session ends when its commands have.
+      s.conn.retireWhenIdle();
+      s.conn = undefined;
+    }
     if (s.pending) return s.pending;
     s.conn = undefined;
     const p = SshConnection.connect(s.target, this.opts).then(

@@ -381,6 +381,35 @@ describe('remote (real sshd)', { skip: !canRun && 'needs root and /usr/sbin/sshd
     }
   });
 
+  test('a session idle for longer than reverifyAfterIdleMs is not reused: the host key is checked again', async () => {
+    const kh = join(sshd.dir, 'known_hosts_changing');
+    writeFileSync(kh, readFileSync(sshd.knownHosts));
+    const p = new SshPool({ reverifyAfterIdleMs: 300 });
+    try {
+      const h = p.host({ ...target, knownHostsFile: kh });
+      await h.exec('true');
+      await h.exec('true');
+      assert.equal(p.stats()[0]!.connects, 1, 'a busy session is reused');
+      await new Promise((r) => setTimeout(r, 500));
+      await h.exec('true');
+      assert.equal(p.stats()[0]!.connects, 2, 'an idle one is replaced');
+      // The host "changes its key" while the worker holds a session: the next command after the idle period sees it.
+      const other = join(sshd.dir, 'reverify_ed25519');
+      keygen(other);
+      const [type, key] = readFileSync(other + '.pub', 'utf8')
+        .trim()
+        .split(' ');
+      writeFileSync(kh, `[127.0.0.1]:${sshd.port} ${type} ${key}\n`);
+      await h.exec('true');
+      assert.equal(p.stats()[0]!.connects, 2, 'within the idle limit the session stays');
+      await new Promise((r) => setTimeout(r, 500));
+      const e = await rejectsWith(h.exec('true'), HostKeyMismatch);
+      assert.ok(e.message.includes(sshd.hostFingerprint), e.message);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('pinned fingerprints: right one connects, wrong one is a mismatch', async () => {
     const p = new SshPool();
     try {
