@@ -554,6 +554,39 @@ describe('remote (real sshd)', { skip: !canRun && 'needs root and /usr/sbin/sshd
     assert.ok(events.some((ev) => ev.inputBytes === Buffer.byteLength(secret)));
   });
 
+  test('putFile: a connection cut in the middle of an upload leaves neither a half-written file nor its temporary; the retry completes', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'hardway-cut-'));
+    const p = new SshPool();
+    try {
+      const h = p.host(target);
+      const path = join(d, 'big.bin');
+      writeFileSync(path, 'the old content\n');
+      const big = randomBytes(48 * 1024 * 1024);
+      const upload = putFile(h, path, big, { mode: '0644' });
+      // Cut the connection once the upload is under way: its temporary file is there and still growing.
+      const conn = await p.connection(target);
+      const temp = () => readdirSync(d).find((f) => f.startsWith('.big.bin.hardway.'));
+      for (let i = 0; i < 200 && !(temp() && statSync(join(d, temp()!)).size > 0); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(temp(), 'the upload had started');
+      assert.ok(statSync(join(d, temp()!)).size < big.length, 'and was not finished');
+      conn.client.destroy();
+      await assert.rejects(upload, ConnectionFailed);
+      // The host side ends on its own (its stdin closes): wait for it, then look.
+      const leftovers = () => readdirSync(d).filter((f) => f !== 'big.bin');
+      for (let i = 0; i < 50 && leftovers().length; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(readFileSync(path, 'utf8'), 'the old content\n', 'the target is whole: the old content');
+      assert.deepEqual(leftovers(), [], 'no temporary file is left');
+      // The retry (a new connection) completes.
+      const r = await putFile(p.host(target), path, big, { mode: '0644' });
+      assert.equal(r.changed, true);
+      assert.ok(readFileSync(path).equals(big));
+      assert.deepEqual(leftovers(), []);
+    } finally {
+      await p.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   test('putFile: owner/group, binary content, replaces a symlink, refuses a directory', async () => {
     const dir = join(sshd.dir, 'files2');
     const bin = randomBytes(70_000);
