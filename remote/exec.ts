@@ -76,6 +76,11 @@ export interface RemoteHostOptions {
   remoteTimeout?: boolean;
 }
 
+/** An exec channel the server refused for now ("open failed"): the connection is fine, a moment later it takes one. */
+function isChannelRefused(err: unknown): boolean {
+  return err instanceof Error && /Channel open failure/i.test(err.message);
+}
+
 /** Errors from opening a channel that mean "this connection is gone": safe to reconnect and retry once. */
 function isConnectionGone(err: unknown, conn: SshConnection): boolean {
   if (conn.closed) return true;
@@ -143,7 +148,23 @@ export class RemoteHost {
     this.opts.onCommand?.(ev);
     try {
       channel = await conn.openExec(sent);
-    } catch (err) {
+    } catch (first) {
+      let err = first;
+      // The server refused a channel for now (its MaxSessions still counts sessions that are closing): a moment later
+      // it takes one. Seen with ten steps at once opening channels to one control plane.
+      for (let wait = 50; isChannelRefused(err) && wait <= 800; wait *= 2) {
+        release();
+        await new Promise((r) => setTimeout(r, wait));
+        release = await conn.acquireChannel();
+        try {
+          channel = await conn.openExec(sent);
+          err = undefined;
+          break;
+        } catch (again) {
+          err = again;
+        }
+      }
+      if (err === undefined) return this.finishRun(channel!, cmd, input, timeoutMs, opts, release, ev);
       release();
       if (!isConnectionGone(err, conn)) {
         throw new ConnectionFailed(this.label, `Cannot open an SSH channel on ${this.label}: ${(err as Error).message}`, { cause: err });
@@ -166,6 +187,19 @@ export class RemoteHost {
         );
       }
     }
+    return this.finishRun(channel, cmd, input, timeoutMs, opts, release, ev);
+  }
+
+  /** Runs the command on its open channel; reports it to onCommandDone when it has ended. */
+  private finishRun(
+    channel: ClientChannel,
+    cmd: string,
+    input: Buffer | undefined,
+    timeoutMs: number,
+    opts: ExecOptions,
+    release: () => void,
+    ev: CommandEvent,
+  ): Promise<ExecBufferResult> {
     const result = this.run(channel, cmd, input, timeoutMs, opts.allowExitCodes ?? [], release, opts.sensitiveOutput ?? false);
     const done = this.opts.onCommandDone;
     if (done) {

@@ -72,7 +72,7 @@ interface Sshd {
   stop: () => Promise<void>;
 }
 
-async function startSshd(): Promise<Sshd> {
+async function startSshd(o: { maxSessions?: number } = {}): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), 'hardway-sshd-'));
   chmodSync(dir, 0o700);
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -94,7 +94,7 @@ async function startSshd(): Promise<Sshd> {
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
     'LogLevel VERBOSE',
-    'MaxSessions 10',
+    `MaxSessions ${o.maxSessions ?? 10}`,
     'MaxStartups 100',
     '',
   ].join('\n');
@@ -407,6 +407,22 @@ describe('remote (real sshd)', { skip: !canRun && 'needs root and /usr/sbin/sshd
       assert.ok(e.message.includes(sshd.hostFingerprint), e.message);
     } finally {
       await p.close();
+    }
+  });
+
+  test('a channel the server refuses for now (MaxSessions) is asked for again, and every command runs', async () => {
+    const narrow = await startSshd({ maxSessions: 2 });
+    const p = new SshPool();
+    try {
+      const h = p.host({ ...target, port: narrow.port, knownHostsFile: narrow.knownHosts, identityFile: narrow.clientKey });
+      const outs = await Promise.all(Array.from({ length: 6 }, (_, i) => h.exec(`sleep 0.1; echo ${i}`)));
+      assert.deepEqual(
+        outs.map((r) => r.stdout.trim()),
+        ['0', '1', '2', '3', '4', '5'],
+      );
+    } finally {
+      await p.close();
+      await narrow.stop();
     }
   });
 
