@@ -10,6 +10,7 @@ import { acquireLabLock } from './lock.js';
 import { desiredMirror, mirrorRunning, startMirror, stopMirror, type MirrorOptions } from './mirror.js';
 import { hostMountsComplete, setupHostMounts } from './mounts.js';
 import { compiledSystemctl } from './systemctl-app.js';
+import { ensureKernelLimits } from './kernel-limits.js';
 import {
   boundNamespaceInode,
   createHostNamespaces,
@@ -207,6 +208,7 @@ async function up(inputSpec: ClusterSpec, want: LabState, ctx: UpContext): Promi
   await ensurePrivateNsDir(files.nsDir);
   await mkdir(files.hostsDir, { recursive: true, mode: 0o755 });
 
+  for (const c of await ensureKernelLimits(recorded.hosts.length)) log(`raised ${c} (the lab's hosts share this kernel)`);
   await ensureBridge(recorded);
   for (const rule of recorded.iptables) await ensureIptablesRule(rule);
   await ensureCgroup(recorded.cgroup.hierarchies, recorded.cgroup.path); // before the hosts' cgroups, which copy its cpuset

@@ -261,6 +261,12 @@ describe('lab', { timeout: 120_000 }, () => {
     assert.equal(r.status, 3, 'the exit code of the command');
   });
 
+  it("raises the machine's inotify limits, which its hosts share (never lowers them)", () => {
+    const read = (k: string) => Number(readFileSync(`/proc/sys/fs/inotify/${k}`, 'utf8').trim());
+    assert.ok(read('max_user_instances') >= 1024, `max_user_instances ${read('max_user_instances')}`);
+    assert.ok(read('max_user_watches') >= 524_288, `max_user_watches ${read('max_user_watches')}`);
+  });
+
   it('gives every host its own hostname', async () => {
     const names = [];
     for (const h of HOSTS) names.push((await sshOk(h, 'hostname')).trim());
