@@ -16,6 +16,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { labExec, labUp } from '../../lab/index.js';
 import { parseClusterFile } from '../../model/validate.js';
 import { withAddedWorker } from '../../model/add-node.js';
+import { plan as planCluster } from '../../model/plan.js';
+import { checkSpec } from '../../model/check.js';
 import type { ClusterPlan, ClusterSpec } from '../../model/types.js';
 import { addWorker, applySpec, clusterStatus, follow } from '../../cli/cluster-ops.js';
 import type { ClusterStatus, ConvergeResult } from '../../workflows/status.js';
@@ -463,6 +465,13 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
       'kubectl get node worker-3 -o jsonpath=\'{.spec.podCIDR} {.status.conditions[?(@.type=="Ready")].status}\'',
     );
     assert.equal(node.trim(), '10.244.4.0/24 True');
+    // It takes pods, and they reach the pods of the other workers over the pod network, both ways.
+    const grownSpec = checkSpec(withAddedWorker(spec, { name: 'worker-3', address }));
+    assert.ok(grownSpec.ok);
+    const grown = smoke({ dir, plan: planCluster(grownSpec.spec, plan.podAllocations) });
+    await grown.nodesReadyWithPlannedRanges();
+    await grown.deploymentSpreadOverWorkers();
+    await grown.podToPodAcrossNodes(['worker-3', 'worker-1']);
     assert.match(await sh('cp-1', 'getent hosts worker-3'), new RegExp(`^${address.replaceAll('.', '\\.')}\\s+worker-3`));
 
     // The other hosts: /etc/hosts rewritten (the new name), nothing else; no service restarted.

@@ -181,8 +181,9 @@ export function smoke(ctx: SmokeContext) {
       });
     },
 
-    async podToPodAcrossNodes(): Promise<void> {
-      const [a, b] = [await podOn(workers[0]!.name), await podOn(workers[1]!.name)];
+    /** Between the pods on two workers (the first two unless named), both ways by pod IP. */
+    async podToPodAcrossNodes(between: [string, string] = [workers[0]!.name, workers[1]!.name]): Promise<void> {
+      const [a, b] = [await podOn(between[0]), await podOn(between[1])];
       assert.equal((await fetchFrom(a.name, `http://${b.ip}:8080/`)).trim(), b.name);
       assert.equal((await fetchFrom(b.name, `http://${a.ip}:8080/`)).trim(), a.name);
       const ann = await kubectl(
