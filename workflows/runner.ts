@@ -119,7 +119,7 @@ interface PassOptions {
   /** First pass of a rolling step: the activity defers restarts; `onDeferred` hears of each host that did. */
   deferRestarts?: boolean;
   onDeferred?: () => void;
-  /** Second pass of a rolling step: runs even though the first pass ran with the same input. */
+  /** Second pass of a rolling step (its hosts are never marked done by the first: see onDeferred). */
   restartPass?: boolean;
 }
 
@@ -136,7 +136,7 @@ async function runOne(phase: Phase, s: AnyStep, host: string, ctx: RunContext, p
     return { step: name, host, error: r.lastError };
   }
   const digest = digestOf(input);
-  if (ctx.session.done[name] === digest && !pass.restartPass) {
+  if (ctx.session.done[name] === digest) {
     r.state = 'done';
     r.reused = true;
     return undefined;

@@ -19,7 +19,7 @@ import { clusterWorkflow } from '../../workflows/cluster.js';
 import type { ClusterStatus } from '../../workflows/status.js';
 import { labTestSpec } from '../helpers/lab-spec.js';
 import { smoke } from '../helpers/smoke.js';
-import { LabCluster, payloadTexts } from '../helpers/lab-cluster.js';
+import { LabCluster, MANAGED_FILE_TIMES, payloadTexts } from '../helpers/lab-cluster.js';
 
 const SUBNET = '192.168.59';
 const dir = mkdtempSync(join(tmpdir(), 'hardway-e2e-large-'));
@@ -59,12 +59,7 @@ async function on(host: string, cmd: string): Promise<string> {
 async function evidence(hosts: string[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const h of hosts) {
-    out[`${h} files`] = await on(
-      h,
-      'find /etc/hosts /etc/etcd /etc/kubernetes /etc/haproxy /etc/systemd/system /etc/containerd /etc/cni/net.d /var/lib/hardway ' +
-        '/var/lib/kubelet/pki /var/lib/kubelet/config.yaml /var/lib/kubelet/kubeconfig /var/lib/kube-proxy /usr/local/bin ' +
-        "-xdev -type f -printf '%p %T@\\n' 2>/dev/null | sort || true",
-    );
+    out[`${h} files`] = await on(h, MANAGED_FILE_TIMES);
     out[`${h} pids`] = await on(
       h,
       "pgrep -a -f '^/usr/local/bin/(etcd|kube-apiserver|containerd|kubelet) ' | cut -d' ' -f1,2 | sort || true",

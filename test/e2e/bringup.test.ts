@@ -22,7 +22,7 @@ import type { ClusterPlan, ClusterSpec } from '../../model/types.js';
 import { addWorker, applySpec, clusterStatus, follow } from '../../cli/cluster-ops.js';
 import type { ClusterStatus, ConvergeResult } from '../../workflows/status.js';
 import { smoke } from '../helpers/smoke.js';
-import { LabCluster, payloadTexts } from '../helpers/lab-cluster.js';
+import { LabCluster, MANAGED_FILE_TIMES, payloadTexts } from '../helpers/lab-cluster.js';
 import { SshPool } from '../../remote/pool.js';
 import { kubeconfigAction } from '../../cli/commands/kubeconfig.js';
 import { createActivities, dryRunShells, sshShells } from '../../activities/index.js';
@@ -439,11 +439,7 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
 
   it('adds a worker by the addWorker update: Ready with the next pod range; the other hosts keep every file but /etc/hosts, and every service', async () => {
     // What hardway manages on a host, with each file's mtime; and the PIDs of the services it runs.
-    const MANAGED =
-      '/etc/hosts /etc/kubernetes /etc/etcd /etc/haproxy /etc/systemd/system /etc/kube-flannel /etc/cni/net.d /etc/containerd ' +
-      '/var/lib/hardway /var/lib/kubelet/pki /var/lib/kubelet/config.yaml /var/lib/kubelet/kubeconfig /var/lib/kube-proxy /usr/local/bin /root/.kube/config';
-    const files = async (host: string) =>
-      (await sh(host, `find ${MANAGED} -xdev -type f -printf '%p %T@\\n' 2>/dev/null | sort || true`)).trim().split('\n');
+    const files = async (host: string) => (await sh(host, MANAGED_FILE_TIMES)).trim().split('\n');
     const old = plan.hosts.map((h) => h.name);
     const before = new Map(await Promise.all(old.map(async (h) => [h, await files(h)] as const)));
     const pidsBefore = { ...(await checks().servicePids()), haproxy: await sh('lb', 'pgrep -o -x haproxy') };

@@ -57,3 +57,12 @@ export function payloadTexts(events: unknown[]): string[] {
   walk(events);
   return texts;
 }
+
+/**
+ * A shell command that lists every file hardway manages on a lab host with its mtime, sorted: host-side evidence of
+ * what a run rewrote (kubectl's own cache under /root/.kube is not hardway's).
+ */
+export const MANAGED_FILE_TIMES =
+  'find /etc/hosts /etc/kubernetes /etc/etcd /etc/haproxy /etc/systemd/system /etc/kube-flannel /etc/cni/net.d /etc/containerd ' +
+  '/var/lib/hardway /var/lib/kubelet/pki /var/lib/kubelet/config.yaml /var/lib/kubelet/kubeconfig /var/lib/kube-proxy /usr/local/bin ' +
+  "/root/.kube/config -xdev -type f -printf '%p %T@\\n' 2>/dev/null | sort || true";

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -33,21 +32,10 @@ import {
 import { NON_RETRYABLE_TYPES } from '../../model/errors.js';
 import { readTexts } from '../../activities/host-shell.js';
 import { sshShells } from '../../activities/ssh-shells.js';
+import { freePort } from '../helpers/free-port.js';
 
 const SSHD = '/usr/sbin/sshd';
 const canRun = process.getuid?.() === 0 && existsSync(SSHD);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function keygen(path: string, type = 'ed25519'): void {
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', path, '-C', 'hardway-test']);

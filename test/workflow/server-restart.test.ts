@@ -3,7 +3,6 @@
 import { after, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -15,6 +14,7 @@ import { applyUpdate, statusQuery, type ConvergeResult } from '../../workflows/s
 import { workflowsPath } from '../../worker.js';
 import { activityDoubles, type CallRecord } from './fixtures/doubles.js';
 import { seedSpec } from './helpers.js';
+import { freePort } from '../helpers/free-port.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hardway-restart-'));
 const stops: (() => Promise<unknown>)[] = [];
@@ -22,16 +22,6 @@ after(async () => {
   for (const s of stops.reverse()) await s().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 
 it('a bring-up survives a restart of the Temporal server in its middle', async () => {
   const port = await freePort();
