@@ -1,7 +1,7 @@
 // The cluster's add-ons: flanneld on every node (the pod network across hosts) and CoreDNS (cluster names), then the
 // admin host's kubectl and kubeconfig.
 import { cidrContains, cidrEquals, isCidr } from '../model/cidr.js';
-import { FLANNEL_BIN_DIR, KUBERNETES_BIN_DIR } from '../model/paths.js';
+import { ADMIN_BINARIES, FLANNEL_BIN_DIR, FLANNEL_BINARY, FLANNEL_VXLAN_DEVICE, KUBERNETES_BIN_DIR } from '../model/paths.js';
 import { asList, coreDnsObjects } from '../render/cluster-objects.js';
 import {
   FLANNEL_NET_CONFIG_PATH,
@@ -47,7 +47,7 @@ export function flannelActivity(shells: HostShells) {
           unitPath: FLANNEL_UNIT_PATH,
           unit,
           inputsDigest: await inputsDigest(sh, [input.kubeconfig.caPath, input.kubeconfig.certPath], netConfig, kubeconfig),
-          binaries: [`${FLANNEL_BIN_DIR}/flanneld`],
+          binaries: [`${FLANNEL_BIN_DIR}/${FLANNEL_BINARY}`],
         },
         ctx,
       );
@@ -72,7 +72,7 @@ export function flannelActivity(shells: HostShells) {
         ctx,
         { timeoutMs: 120_000, lastSeen: () => seen },
       );
-      const dev = await sh.exec('ip -d -o link show flannel.1', { allowExitCodes: [0, 1] });
+      const dev = await sh.exec(`ip -d -o link show ${FLANNEL_VXLAN_DEVICE}`, { allowExitCodes: [0, 1] });
       const local = /\blocal (\d+\.\d+\.\d+\.\d+)/.exec(dev.stdout)?.[1];
       if (local && local !== input.address) {
         throw new ConfigurationError(`flannel.1 on ${host} sends from ${local}, not the infrastructure address ${input.address}`);
@@ -128,7 +128,7 @@ export function adminActivity(shells: HostShells) {
   return (input: AdminInput): Promise<StepReport> =>
     runStep(input.target.name, async (ctx) => {
       const sh = shells.shell(input.target);
-      await installRelease(input.binaries, sh, kubernetesRelease(input.version, ['kubectl']), ctx);
+      await installRelease(input.binaries, sh, kubernetesRelease(input.version, ADMIN_BINARIES), ctx);
       for (const k of input.kubeconfigs) await ensureKubeconfig(sh, input.cluster, k, ctx);
       const k = input.kubeconfigs[input.kubeconfigs.length - 1]!;
       let seen = '';

@@ -5,6 +5,7 @@
 //              uploaded over SSH (skipped when the host's copy has the same content).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HARDWAY_TEMP_PREFIX, NEW_FILE_SUFFIX, RELEASE_STAMP_DIR } from '../model/paths.js';
 import { ConfigurationError } from './errors.js';
 import type { HostShell } from './host-shell.js';
 import { shellQuote as q } from '../remote/exec.js';
@@ -28,7 +29,7 @@ const installDirs = (installs: readonly { to: string }[]): string[] => [...new S
 
 /** The shell script that downloads, verifies, unpacks and installs a release (official or mirror). */
 export function installScript(release: Release, base: string, arch: string): string {
-  const tmp = `/var/tmp/hardway-${release.component}-${release.version}`;
+  const tmp = `${HARDWAY_TEMP_PREFIX}${release.component}-${release.version}`;
   const installs = release.installs(arch);
   const dirs = installDirs(installs);
   const lines = ['set -eu', `mkdir -p ${q(tmp)} && cd ${q(tmp)}`];
@@ -46,10 +47,11 @@ export function installScript(release: Release, base: string, arch: string): str
   }
   lines.push(`mkdir -p ${dirs.map(q).join(' ')}`);
   for (const i of installs) {
-    lines.push(`install -o root -g root -m 0755 ${q(i.from)} ${q(`${i.to}.hardway-new`)} && mv -f ${q(`${i.to}.hardway-new`)} ${q(i.to)}`);
+    const next = `${i.to}${NEW_FILE_SUFFIX}`;
+    lines.push(`install -o root -g root -m 0755 ${q(i.from)} ${q(next)} && mv -f ${q(next)} ${q(i.to)}`);
   }
   lines.push(
-    `mkdir -p /var/lib/hardway/releases && echo ${q(`${release.version} ${arch}`)} > ${q(`/var/lib/hardway/releases/${release.stamp}`)}`,
+    `mkdir -p ${RELEASE_STAMP_DIR} && echo ${q(`${release.version} ${arch}`)} > ${q(`${RELEASE_STAMP_DIR}/${release.stamp}`)}`,
     `cd / && rm -rf ${q(tmp)}`,
   );
   return lines.join('\n');
@@ -97,7 +99,7 @@ export async function installRelease(
   // re-run costs one command.
   const base = releaseBase(src, release);
   const want = `${release.version} ${arch}`;
-  const have = (await sh.readFile(`/var/lib/hardway/releases/${release.stamp}`))?.toString().trim();
+  const have = (await sh.readFile(`${RELEASE_STAMP_DIR}/${release.stamp}`))?.toString().trim();
   const present = await sh.exec(installs.map((i) => `test -x ${q(i.to)}`).join(' && '), { allowExitCodes: [0, 1] });
   if (have === want && present.code === 0) return installs.map((i) => i.to);
   ctx.progress(`downloading ${release.component} ${release.version}`);

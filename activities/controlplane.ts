@@ -2,7 +2,7 @@
 // memory and carried host to host over SSH, never through Temporal), kube-apiserver, kube-controller-manager and
 // kube-scheduler on each control plane, and the RBAC that lets the admin group and the API server's kubelet client in.
 import { randomBytes } from 'node:crypto';
-import { KUBERNETES_BIN_DIR } from '../model/paths.js';
+import { CONTROL_PLANE_BINARIES, KUBERNETES_BIN_DIR, KUBERNETES_LOG_DIR } from '../model/paths.js';
 import { asList, rbacObjects } from '../render/cluster-objects.js';
 import {
   KUBE_APISERVER_UNIT_PATH,
@@ -20,6 +20,7 @@ import { installRelease } from './binaries.js';
 import { ConfigurationError, NotReady } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
 import { apiReady, applyObjects, kubectlReads, waitUntil } from './kubectl.js';
+import { LB_BACKEND_CHECK } from '../render/haproxy.js';
 import { kubernetesRelease } from './releases.js';
 import { ensureService, inputsDigest } from './service.js';
 import { runStep, type StepContext } from './step.js';
@@ -91,19 +92,14 @@ export function controlPlaneActivity(shells: HostShells) {
       });
       const schedUnit = renderSchedulerUnit({ ...base, kubeconfig: input.scheduler.path });
 
-      await installRelease(
-        input.binaries,
-        sh,
-        kubernetesRelease(input.version, ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl']),
-        ctx,
-      );
+      await installRelease(input.binaries, sh, kubernetesRelease(input.version, CONTROL_PLANE_BINARIES), ctx);
       const cmKubeconfig = await ensureKubeconfig(sh, input.cluster, input.controllerManager, ctx);
       const schedKubeconfig = await ensureKubeconfig(sh, input.cluster, input.scheduler, ctx);
       for (const k of input.kubeconfigs) await ensureKubeconfig(sh, input.cluster, k, ctx);
-      const logDir = await sh.exec('test -d /var/log/kubernetes', { allowExitCodes: [0, 1] });
+      const logDir = await sh.exec(`test -d ${KUBERNETES_LOG_DIR}`, { allowExitCodes: [0, 1] });
       if (logDir.code !== 0) {
-        await sh.change('mkdir -p /var/log/kubernetes && chmod 0700 /var/log/kubernetes');
-        ctx.changed('/var/log/kubernetes/');
+        await sh.change(`mkdir -p ${KUBERNETES_LOG_DIR} && chmod 0700 ${KUBERNETES_LOG_DIR}`);
+        ctx.changed(`${KUBERNETES_LOG_DIR}/`);
       }
 
       const t = input.tls;
@@ -121,37 +117,42 @@ export function controlPlaneActivity(shells: HostShells) {
       ];
       const localUrl = `https://${input.address}:${input.securePort}`;
       const bin = (b: string) => [`${KUBERNETES_BIN_DIR}/${b}`];
-      deferred ||= (
-        await ensureService(
-          sh,
-          {
-            name: 'kube-apiserver',
-            unitPath: KUBE_APISERVER_UNIT_PATH,
-            unit: apiUnit,
-            inputsDigest: await inputsDigest(sh, [...new Set(apiFiles)]),
-            binaries: bin('kube-apiserver'),
-            deferRestart: !!input.deferRestarts,
-            // A running API server is restarted only while another one serves: the load balancer sends clients there.
-            beforeRestart: async () => {
-              const peers = input.peers ?? [];
-              if (peers.length === 0) return;
-              const states = await Promise.all(peers.map(async (p) => ({ p, r: await apiReady(sh, p.url, input.caPath) })));
-              if (states.some((x) => x.r.ok)) return;
-              throw new NotReady(
-                `restarting kube-apiserver on ${input.target.name} now would take the API down: no other control plane is ready ` +
-                  `(${states.map((x) => `${x.p.name}: ${x.r.detail}`).join('; ')})`,
-              );
-            },
+      const api = await ensureService(
+        sh,
+        {
+          name: 'kube-apiserver',
+          unitPath: KUBE_APISERVER_UNIT_PATH,
+          unit: apiUnit,
+          inputsDigest: await inputsDigest(sh, [...new Set(apiFiles)]),
+          binaries: bin('kube-apiserver'),
+          deferRestart: !!input.deferRestarts,
+          // A running API server is restarted only while another one serves: the load balancer sends clients there.
+          beforeRestart: async () => {
+            const peers = input.peers ?? [];
+            if (peers.length === 0) return;
+            const states = await Promise.all(peers.map(async (p) => ({ p, r: await apiReady(sh, p.url, input.caPath) })));
+            if (states.some((x) => x.r.ok)) return;
+            throw new NotReady(
+              `restarting kube-apiserver on ${input.target.name} now would take the API down: no other control plane is ready ` +
+                `(${states.map((x) => `${x.p.name}: ${x.r.detail}`).join('; ')})`,
+            );
           },
-          ctx,
-        )
-      ).deferred;
+        },
+        ctx,
+      );
+      deferred ||= api.deferred;
       await waitUntil(
         `kube-apiserver on ${input.target.name} answers /readyz at ${localUrl}`,
         async () => ((await apiReady(sh, localUrl, input.caPath, [KUBE_APISERVER_UNIT_PATH, ...apiFiles])).ok ? true : undefined),
         ctx,
         { timeoutMs: 150_000 },
       );
+      if (api.restarted && api.wasRunning && (input.peers ?? []).length > 0) {
+        // Ready here is not yet back on the load balancer: it takes `rise` good checks. Until then the next control
+        // plane (a rolling restart) must not go: it would leave the load balancer with fewer servers than it thinks.
+        ctx.progress(`waiting for the load balancer to take kube-apiserver on ${input.target.name} back`);
+        await new Promise((r) => setTimeout(r, LB_BACKEND_CHECK.interS * (LB_BACKEND_CHECK.rise + 1) * 1000));
+      }
       deferred ||= (
         await ensureService(
           sh,

@@ -1,11 +1,12 @@
 // hosts: every cluster host is listed in /etc/hosts of every host (a managed block; other lines untouched).
+import { HOSTS_FILE } from '../model/paths.js';
 import { mergeHostsFile } from '../render/hosts-file.js';
 import { NotReady } from './errors.js';
 import type { HostShells } from './host-shell.js';
 import { runStep } from './step.js';
 import type { HostsFileInput, StepReport } from './types.js';
 
-export const HOSTS_FILE = '/etc/hosts';
+export { HOSTS_FILE } from '../model/paths.js';
 
 export function hostsFileActivity(shells: HostShells) {
   return (input: HostsFileInput): Promise<StepReport> =>

@@ -2,7 +2,7 @@
 // calls createActivities(shells) once and registers the result; a dry run builds them on dryRunShells(...).
 // The keys are the activity types (path-style, see types.ts).
 import type { HostShells } from './host-shell.js';
-import { etcdMemberActivity, etcdQuorumActivity } from './etcd.js';
+import { etcdJoinActivity, etcdLeaveActivity, etcdMemberActivity, etcdQuorumActivity } from './etcd.js';
 import { hostsFileActivity } from './hosts-file.js';
 import { loadBalancerActivity } from './loadbalancer.js';
 import { certificateAuthorityActivity, hostCertificatesActivity } from './pki.js';
@@ -12,6 +12,8 @@ import type { ClusterActivities } from './types.js';
 import { controlPlaneActivity, encryptionConfigActivity, rbacActivity } from './controlplane.js';
 import { kubeletActivity, nodeReadyActivity, registerNodeActivity } from './nodes.js';
 import { adminActivity, coreDnsActivity, flannelActivity } from './addons.js';
+import { resetHostActivity } from './reset.js';
+import { drainNodeActivity } from './drain.js';
 
 export function createActivities(shells: HostShells): ClusterActivities {
   return {
@@ -21,6 +23,8 @@ export function createActivities(shells: HostShells): ClusterActivities {
     'pki/certificates': hostCertificatesActivity(shells),
     'etcd/member': etcdMemberActivity(shells),
     'etcd/quorum': etcdQuorumActivity(shells),
+    'etcd/join': etcdJoinActivity(shells),
+    'remove/etcd-leave': etcdLeaveActivity(shells),
     'loadbalancer/haproxy': loadBalancerActivity(shells),
     'runtime/containerd': containerRuntimeActivity(shells),
     'runtime/images': nodeImagesActivity(shells),
@@ -30,9 +34,12 @@ export function createActivities(shells: HostShells): ClusterActivities {
     'workers/register': registerNodeActivity(shells),
     'workers/kubelet': kubeletActivity(shells),
     'workers/ready': nodeReadyActivity(shells),
+    'remove/drain': drainNodeActivity(shells),
     'addons/flannel': flannelActivity(shells),
     'addons/coredns': coreDnsActivity(shells),
     'admin/kubectl': adminActivity(shells),
+    'reset/host': resetHostActivity(shells),
+    'remove/clean': resetHostActivity(shells),
   };
 }
 

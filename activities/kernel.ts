@@ -6,8 +6,9 @@ import { ConfigurationError } from './errors.js';
 import type { HostShell } from './host-shell.js';
 import type { StepContext } from './step.js';
 
-export const MODULES_LOAD_PATH = '/etc/modules-load.d/hardway-kubernetes.conf';
-export const SYSCTL_PATH = '/etc/sysctl.d/99-hardway-kubernetes.conf';
+import { MODULES_LOAD_PATH, SYSCTL_PATH } from '../model/paths.js';
+
+export { MODULES_LOAD_PATH, SYSCTL_PATH } from '../model/paths.js';
 export const NODE_MODULES = ['overlay', 'br_netfilter'] as const;
 export const NODE_SYSCTLS: Readonly<Record<string, string>> = {
   'net.ipv4.ip_forward': '1',

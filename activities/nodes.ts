@@ -1,6 +1,6 @@
 // The nodes: each node's Node object with the plan's pod range (created before its kubelet registers), the kubelet,
 // kube-proxy and the node's CNI configuration on every control plane and worker, and the wait until it is Ready.
-import { KUBERNETES_BIN_DIR } from '../model/paths.js';
+import { CNI_DISABLED_SUFFIX, KUBERNETES_BIN_DIR, NODE_BINARIES } from '../model/paths.js';
 import { asList, nodeObject } from '../render/cluster-objects.js';
 import { CNI_CONF_DIR } from '../render/containerd.js';
 import { FLANNEL_CNI_CONFIG_PATH, renderFlannelCniConfig } from '../render/flannel.js';
@@ -125,13 +125,13 @@ export function kubeletActivity(shells: HostShells) {
       const proxyConfig = renderKubeProxyConfig({ host, kubeconfig: input.kubeProxy.path, podRange: input.podRange }, facts);
       const proxyUnit = renderKubeProxyUnit({ version: input.versions.kubernetes });
 
-      await installRelease(input.binaries, sh, kubernetesRelease(input.versions.kubernetes, ['kubelet', 'kube-proxy']), ctx);
+      await installRelease(input.binaries, sh, kubernetesRelease(input.versions.kubernetes, NODE_BINARIES), ctx);
       await installRelease(input.binaries, sh, flannelCniPluginRelease(input.versions.flannelCniPlugin), ctx);
       // The node's pods go to flannel's plugin (it waits for flanneld's subnet file), delegating to the bridge plugin.
       // Any other network configuration there would win by its name's order: hardway's is the only one it keeps.
       const others = await sh.exec(`ls -1 ${q(CNI_CONF_DIR)} 2>/dev/null | grep -v '^10-flannel.conflist$' || true`);
       for (const f of others.stdout.split('\n').filter((x) => /\.(conf|conflist|json)$/.test(x))) {
-        await sh.change(`mv -f ${q(`${CNI_CONF_DIR}/${f}`)} ${q(`${CNI_CONF_DIR}/${f}.hardway-disabled`)}`);
+        await sh.change(`mv -f ${q(`${CNI_CONF_DIR}/${f}`)} ${q(`${CNI_CONF_DIR}/${f}${CNI_DISABLED_SUFFIX}`)}`);
         ctx.changed(`disabled ${CNI_CONF_DIR}/${f}`);
       }
       if ((await sh.putFile(FLANNEL_CNI_CONFIG_PATH, renderFlannelCniConfig(), { mode: '0644', owner: 'root', group: 'root' })).changed) {

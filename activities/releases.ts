@@ -5,7 +5,20 @@
 // descriptor serves every source.
 
 /** One file to download, relative to the release's base URL, with the checksum file that covers it. */
-import { CNI_BIN_DIR, CONTAINERD_BIN_DIR, ETCD_BIN_DIR, FLANNEL_BIN_DIR, KUBERNETES_BIN_DIR, RUNC_PATH } from '../model/paths.js';
+import {
+  CNI_BIN_DIR,
+  CNI_PLUGINS,
+  CONTAINERD_BIN_DIR,
+  CONTAINERD_BINARIES,
+  ETCD_BIN_DIR,
+  ETCD_BINARIES,
+  FLANNEL_BIN_DIR,
+  FLANNEL_BINARY,
+  FLANNEL_CNI_PLUGIN_PATH,
+  KUBERNETES_BIN_DIR,
+  RUNC_PATH,
+  type KubernetesBinary,
+} from '../model/paths.js';
 
 export interface ReleaseDownload {
   path: string;
@@ -40,6 +53,7 @@ export interface Release {
 export const goArch = (unameArch: string): string => (unameArch === 'aarch64' ? 'arm64' : 'amd64');
 
 export { CNI_BIN_DIR, CONTAINERD_BIN_DIR, ETCD_BIN_DIR, KUBERNETES_BIN_DIR, RUNC_PATH };
+export { CNI_PLUGINS, CONTAINERD_BINARIES, KUBERNETES_BINARIES, type KubernetesBinary } from '../model/paths.js';
 
 export function etcdRelease(version: string, binDir = ETCD_BIN_DIR): Release {
   const dir = (arch: string) => `etcd-${version}-linux-${arch}`;
@@ -48,20 +62,10 @@ export function etcdRelease(version: string, binDir = ETCD_BIN_DIR): Release {
     version,
     officialBase: `https://github.com/etcd-io/etcd/releases/download/${version}`,
     downloads: (arch) => [{ path: `${dir(arch)}.tar.gz`, sums: 'SHA256SUMS', unpack: true }],
-    installs: (arch) => ['etcd', 'etcdctl'].map((b) => ({ name: b, from: `${dir(arch)}/${b}`, to: `${binDir}/${b}` })),
+    installs: (arch) => ETCD_BINARIES.map((b) => ({ name: b, from: `${dir(arch)}/${b}`, to: `${binDir}/${b}` })),
     stamp: 'etcd',
   };
 }
-
-export const KUBERNETES_BINARIES = [
-  'kube-apiserver',
-  'kube-controller-manager',
-  'kube-scheduler',
-  'kubelet',
-  'kube-proxy',
-  'kubectl',
-] as const;
-export type KubernetesBinary = (typeof KUBERNETES_BINARIES)[number];
 
 /** Some of the Kubernetes binaries (dl.k8s.io has each on its own, with a "<binary>.sha256" of its digest alone). */
 export function kubernetesRelease(version: string, binaries: readonly KubernetesBinary[], binDir = KUBERNETES_BIN_DIR): Release {
@@ -75,9 +79,6 @@ export function kubernetesRelease(version: string, binaries: readonly Kubernetes
     stamp: `kubernetes-${sorted.join('+')}`,
   };
 }
-
-/** What a node needs of containerd's release (the v1 shims and containerd-stress are left out). */
-export const CONTAINERD_BINARIES = ['containerd', 'containerd-shim-runc-v2', 'ctr'] as const;
 
 export function containerdRelease(version: string): Release {
   const archive = (arch: string) => `containerd-${version.replace(/^v/, '')}-linux-${arch}.tar.gz`;
@@ -102,9 +103,6 @@ export function runcRelease(version: string): Release {
   };
 }
 
-/** The standard plugins a node's CNI configuration uses (flannel delegates to bridge, with portmap for hostPort). */
-export const CNI_PLUGINS = ['bandwidth', 'bridge', 'firewall', 'host-local', 'loopback', 'portmap', 'tuning'] as const;
-
 export function cniPluginsRelease(version: string): Release {
   const archive = (arch: string) => `cni-plugins-linux-${arch}-${version}.tgz`;
   return {
@@ -126,7 +124,7 @@ export function flannelRelease(version: string): Release {
     version,
     officialBase: `https://github.com/flannel-io/flannel/releases/download/${version}`,
     downloads: (arch) => [{ path: archive(arch), sums: `${archive(arch)}.sha256`, unpack: true }],
-    installs: () => [{ name: 'flanneld', from: 'flanneld', to: `${FLANNEL_BIN_DIR}/flanneld` }],
+    installs: () => [{ name: FLANNEL_BINARY, from: FLANNEL_BINARY, to: `${FLANNEL_BIN_DIR}/${FLANNEL_BINARY}` }],
     stamp: 'flannel',
   };
 }
@@ -139,7 +137,7 @@ export function flannelCniPluginRelease(version: string): Release {
     version,
     officialBase: `https://github.com/flannel-io/cni-plugin/releases/download/${version}`,
     downloads: (arch) => [{ path: archive(arch), sums: `${archive(arch)}.sha256`, unpack: true }],
-    installs: (arch) => [{ name: 'flannel', from: `flannel-${arch}`, to: `${CNI_BIN_DIR}/flannel` }],
+    installs: (arch) => [{ name: 'flannel', from: `flannel-${arch}`, to: FLANNEL_CNI_PLUGIN_PATH }],
     stamp: 'flannel-cni-plugin',
   };
 }

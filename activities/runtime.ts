@@ -14,6 +14,7 @@ import {
   renderContainerdConfig,
   renderContainerdUnit,
 } from '../render/containerd.js';
+import { IMAGE_IMPORT_DIR } from '../model/paths.js';
 import { shellQuote as q } from '../remote/exec.js';
 import { installRelease } from './binaries.js';
 import { ensureKernelPrerequisites } from './kernel.js';
@@ -106,7 +107,7 @@ export function parseChecksums(text: string): Map<string, string> {
   return out;
 }
 
-const IMPORT_DIR = '/var/tmp/hardway-images';
+const IMPORT_DIR = IMAGE_IMPORT_DIR;
 
 async function presentImages(sh: HostShell): Promise<Set<string>> {
   const { stdout } = await sh.exec(`${CTR} -n k8s.io images ls -q`, { reads: [CONTAINERD_CONFIG_PATH] });

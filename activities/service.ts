@@ -5,6 +5,7 @@
 // heartbeat (step.ts), so a unit or binary changed after the service's last (re)start still gets its reload and
 // restart on the retry, even though the host now looks converged; one changed before it does not get another.
 import { createHash } from 'node:crypto';
+import { SERVICE_STAMP_DIR } from '../model/paths.js';
 import { shellQuote as q } from '../remote/exec.js';
 import { NotReady } from './errors.js';
 import type { HostShell } from './host-shell.js';
@@ -61,7 +62,7 @@ export function unitState(showOutput: string): { enabled: string; active: string
   return { enabled: value('UnitFileState'), active: value('ActiveState') };
 }
 
-const stampPath = (name: string) => `/var/lib/hardway/services/${name}.inputs`;
+const stampPath = (name: string) => `${SERVICE_STAMP_DIR}/${name}.inputs`;
 
 /**
  * Which of `triggers` (the unit, the binaries) changed after the service's last start or restart, in `changes`:
@@ -76,7 +77,7 @@ export async function ensureService(
   sh: HostShell,
   s: ServiceSpec,
   ctx: Pick<StepContext, 'changed' | 'changes'>,
-): Promise<{ restarted: boolean; deferred: boolean }> {
+): Promise<{ restarted: boolean; deferred: boolean; wasRunning: boolean }> {
   if (s.unitPath && s.unit) {
     if ((await sh.putFile(s.unitPath, s.unit, { mode: '0644', owner: 'root', group: 'root' })).changed) ctx.changed(s.unitPath);
   }
@@ -97,7 +98,7 @@ export async function ensureService(
       await sh.putFile(stampPath(s.name), `${RESTART_MARK}\n`, { mode: '0644', owner: 'root', group: 'root' });
       ctx.changed(`${s.name} marked for a restart (one host at a time)`);
     }
-    return { restarted: false, deferred: true };
+    return { restarted: false, deferred: true, wasRunning: true };
   }
   if (active === 'active' && pending.length === 0 && inputsChanged && !marked && s.reloadOnInputChange) {
     await sh.change(`systemctl reload ${q(s.name)}`, { timeoutMs: 120_000 });
@@ -112,5 +113,5 @@ export async function ensureService(
   if (inputsChanged) {
     await sh.putFile(stampPath(s.name), `${s.inputsDigest}\n`, { mode: '0644', owner: 'root', group: 'root' });
   }
-  return { restarted, deferred: false };
+  return { restarted, deferred: false, wasRunning: active === 'active' };
 }

@@ -6,6 +6,7 @@
 //
 // Activity types are path-style names, "<phase>/<step>", and the same name (plus "/<host>") is the activity
 // id, the UI summary and the step's name in the status: one name everywhere, as kubeadm's "etcd/local".
+import type { HostFootprint } from '../model/footprint.js';
 import type { CertificatePlacement, PlannedCertificate, Role } from '../model/types.js';
 
 /** How to reach one host over SSH. Unset fields take the worker's defaults (activities/ssh-shells.ts). */
@@ -74,6 +75,24 @@ export interface EtcdMemberInput extends StepInput {
   client: CertificatePlacement;
   /** Every member (this one included): a restart waits until the others hold the quorum without it. */
   members: { name: string; clientUrl: string }[];
+}
+
+/** Running members to ask, in order (the first that answers): their target and health-check client certificate. */
+export interface EtcdAsker {
+  target: HostTarget;
+  client: CertificatePlacement;
+  clientUrl: string;
+}
+
+/** A member joining a running cluster: added as a learner through `via`, set up, started, promoted. */
+export interface EtcdJoinInput extends EtcdMemberInput {
+  via: EtcdAsker[];
+}
+
+/** A member leaving (`replaceEtcdMember`): removed from the membership through `via`. The target is the member. */
+export interface EtcdLeaveInput extends StepInput {
+  member: { name: string; peerUrl: string };
+  via: EtcdAsker[];
 }
 
 export interface EtcdQuorumInput extends StepInput {
@@ -197,6 +216,13 @@ export interface NodeInput extends StepInput {
   kubeProxy: KubeconfigFile;
 }
 
+/** remove-worker: the node to cordon, drain and delete (the target is the node; kubectl runs on `via`). */
+export interface NodeDrainInput extends ClusterObjectsInput {
+  node: string;
+  /** Its host is gone: cordon and delete, without a drain that would wait for a kubelet that cannot answer. */
+  hostLost: boolean;
+}
+
 export interface NodeReadyInput extends ClusterObjectsInput {
   node: { name: string; podCidr: string };
 }
@@ -227,6 +253,14 @@ export interface AdminInput extends StepInput {
   binaries: BinariesInput;
   /** The admin kubeconfig in /etc/kubernetes, and the copy kubectl finds by default. */
   kubeconfigs: KubeconfigFile[];
+}
+
+/**
+ * One host back to its state before hardway (`hardway reset`; the cleaning of a removed worker): what hardway put there,
+ * built by the workflow from the plan (model/footprint.ts). Paths, unit and device names only.
+ */
+export interface ResetHostInput extends StepInput {
+  footprint: HostFootprint;
 }
 
 export interface StepReport {
@@ -283,6 +317,8 @@ export interface ClusterActivities {
   'pki/certificates'(input: HostCertificatesInput): Promise<StepReport>;
   'etcd/member'(input: EtcdMemberInput): Promise<StepReport>;
   'etcd/quorum'(input: EtcdQuorumInput): Promise<StepReport>;
+  'etcd/join'(input: EtcdJoinInput): Promise<StepReport>;
+  'remove/etcd-leave'(input: EtcdLeaveInput): Promise<StepReport>;
   'loadbalancer/haproxy'(input: LoadBalancerInput): Promise<StepReport>;
   'runtime/containerd'(input: ContainerRuntimeInput): Promise<StepReport>;
   'runtime/images'(input: NodeImagesInput): Promise<StepReport>;
@@ -292,9 +328,13 @@ export interface ClusterActivities {
   'workers/register'(input: NodeRegistrationInput): Promise<StepReport>;
   'workers/kubelet'(input: NodeInput): Promise<StepReport>;
   'workers/ready'(input: NodeReadyInput): Promise<StepReport>;
+  'remove/drain'(input: NodeDrainInput): Promise<StepReport>;
   'addons/flannel'(input: FlannelInput): Promise<StepReport>;
   'addons/coredns'(input: CoreDnsInput): Promise<StepReport>;
   'admin/kubectl'(input: AdminInput): Promise<StepReport>;
+  'reset/host'(input: ResetHostInput): Promise<StepReport>;
+  /** remove-worker / replace-etcd-member: the same as reset/host, for the host taken out. */
+  'remove/clean'(input: ResetHostInput): Promise<StepReport>;
 }
 
 export type ActivityName = keyof ClusterActivities;

@@ -7,20 +7,32 @@ import {
   type WorkflowHandle,
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { ClusterSpec } from '../model/types.js';
 import { TASK_QUEUE, workflowIdFor } from '../temporal/constants.js';
 import type { clusterWorkflow } from '../workflows/cluster.js';
 import {
+  addControlPlaneUpdate,
   addWorkerUpdate,
   applyUpdate,
+  removeWorkerUpdate,
+  replaceEtcdMemberUpdate,
+  resetUpdate,
   retryUpdate,
   statusQuery,
-  type AddWorkerRequest,
-  type AddWorkerResult,
+  type AddNodeRequest,
+  type AddNodeResult,
   type ClusterStatus,
   type ConvergeResult,
+  type RemoveWorkerRequest,
+  type RemoveWorkerResult,
+  type ReplaceEtcdMemberRequest,
+  type ReplaceEtcdMemberResult,
+  type ResetRequest,
+  type ResetResult,
 } from '../workflows/status.js';
+import type { AddedRole } from '../model/add-node.js';
 import { UsageError } from './load-spec.js';
 import { formatDuration, formatStatus } from './status-format.js';
 
@@ -91,15 +103,49 @@ export async function retryCluster(client: Client, cluster: string): Promise<Req
 }
 
 /**
- * Adds a worker to a running cluster (the workflow's `addWorker` update). The request id is the update id: the same
- * request sent again, e.g. by a script that lost its connection, is applied once and answers the same.
+ * Adds a worker or a control plane to a running cluster (the workflow's `addWorker` / `addControlPlane` update). The
+ * request id is the update id: the same request sent again, e.g. by a script that lost its connection, is applied once
+ * and answers the same.
  */
-export async function addWorker(client: Client, cluster: string, req: AddWorkerRequest): Promise<Request<AddWorkerResult>> {
-  const handle = client.workflow.getHandle<typeof clusterWorkflow>(workflowIdFor(cluster));
+export async function addNode(client: Client, cluster: string, req: AddNodeRequest, role: AddedRole): Promise<Request<AddNodeResult>> {
   const requestId = req.requestId ?? randomUUID();
-  const update = await handle
-    .startUpdate(addWorkerUpdate, { args: [{ ...req, requestId }], updateId: requestId, waitForStage: 'ACCEPTED' })
-    .catch(refused);
+  return startRequest(client, cluster, role === 'worker' ? addWorkerUpdate : addControlPlaneUpdate, { ...req, requestId }, requestId);
+}
+
+export const addWorker = (client: Client, cluster: string, req: AddNodeRequest): Promise<Request<AddNodeResult>> =>
+  addNode(client, cluster, req, 'worker');
+
+/** Takes a worker out of a running cluster (the `removeWorker` update): drained, deleted, its host cleaned. */
+export async function removeWorker(client: Client, cluster: string, req: RemoveWorkerRequest): Promise<Request<RemoveWorkerResult>> {
+  const requestId = req.requestId ?? randomUUID();
+  return startRequest(client, cluster, removeWorkerUpdate, { ...req, requestId }, requestId);
+}
+
+/** Replaces an etcd member (the `replaceEtcdMember` update): the old one removed from etcd, the new one joined. */
+export async function replaceEtcdMember(
+  client: Client,
+  cluster: string,
+  req: ReplaceEtcdMemberRequest,
+): Promise<Request<ReplaceEtcdMemberResult>> {
+  const requestId = req.requestId ?? randomUUID();
+  return startRequest(client, cluster, replaceEtcdMemberUpdate, { ...req, requestId }, requestId);
+}
+
+/** Resets every host of a cluster (the `reset` update); the workflow ends when it has finished. */
+export async function resetCluster(client: Client, cluster: string, req: ResetRequest): Promise<Request<ResetResult>> {
+  const requestId = req.requestId ?? randomUUID();
+  return startRequest(client, cluster, resetUpdate, { ...req, requestId }, requestId);
+}
+
+async function startRequest<R, A>(
+  client: Client,
+  cluster: string,
+  def: UpdateDefinition<R, [A]>,
+  arg: A,
+  updateId: string,
+): Promise<Request<R>> {
+  const handle = client.workflow.getHandle<typeof clusterWorkflow>(workflowIdFor(cluster));
+  const update = await handle.startUpdate(def, { args: [arg], updateId, waitForStage: 'ACCEPTED' }).catch(refused);
   await refusedAtOnce(update);
   return { handle, update };
 }

@@ -15,6 +15,9 @@ export function formatStatus(st: ClusterStatus): string {
   out.push(
     `cluster ${st.cluster}: ${st.state}${st.currentPhase && st.state === 'converging' ? ` (phase ${st.currentPhase})` : ''}, generation ${gen}`,
   );
+  if (st.removing?.length) out.push(`removing: ${st.removing.join(', ')} (drain, delete the Node, clean the host)`);
+  if (st.reset && st.state !== 'reset') out.push(`resetting every host${st.reset.includeCa ? ', the CA too' : ' (the CA kept)'}`);
+  if (st.state === 'reset') out.push(`every host is reset; the workflow has ended: hardway up -f FILE starts the cluster again`);
   for (const b of st.blocked ?? []) out.push(`blocked at ${b.step}: ${b.error}`);
   if (st.blocked?.length) out.push(`fix the cause, then: hardway retry ${st.cluster}   (or apply a corrected file: hardway up -f FILE)`);
   if (st.phases.length) {

@@ -1,13 +1,19 @@
 // containerd on a node: its configuration (the version 2 format of containerd 1.6 and 1.7) and its systemd unit.
 // Pure: everything comes from the node's fragment of the plan and from what the host really is (NodeFacts),
 // never from knowing whether the host is a lab host.
-import { CNI_BIN_DIR, CONTAINERD_BIN_DIR, RUNC_PATH } from '../model/paths.js';
+import {
+  CNI_BIN_DIR,
+  CNI_CONF_DIR,
+  CONTAINERD_BIN_DIR,
+  CONTAINERD_CERTS_DIR,
+  CONTAINERD_CONFIG_PATH,
+  CONTAINERD_ROOT_DIR,
+  CONTAINERD_SOCKET,
+  CONTAINERD_STATE_DIR,
+  RUNC_PATH,
+} from '../model/paths.js';
 
-export const CONTAINERD_CONFIG_PATH = '/etc/containerd/config.toml';
-export const CONTAINERD_UNIT_PATH = '/etc/systemd/system/containerd.service';
-export const CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
-export const CNI_CONF_DIR = '/etc/cni/net.d';
-export const CONTAINERD_CERTS_DIR = '/etc/containerd/certs.d';
+export { CNI_CONF_DIR, CONTAINERD_CERTS_DIR, CONTAINERD_CONFIG_PATH, CONTAINERD_SOCKET, CONTAINERD_UNIT_PATH } from '../model/paths.js';
 
 /** What a node's container runtime and kubelet are configured from: facts read on the host itself. */
 export interface NodeFacts {
@@ -54,8 +60,8 @@ export function renderContainerdConfig(input: ContainerdConfigInput, facts: Node
   return [
     `# Written by hardway for ${input.host} (containerd ${input.version}); changes here are overwritten.`,
     'version = 2',
-    'root = "/var/lib/containerd"',
-    'state = "/run/containerd"',
+    `root = ${toml(CONTAINERD_ROOT_DIR)}`,
+    `state = ${toml(CONTAINERD_STATE_DIR)}`,
     '',
     '[grpc]',
     `  address = ${toml(CONTAINERD_SOCKET)}`,

@@ -3,11 +3,10 @@
 //
 // No cluster-signing key: the CA key never leaves the CA host, so kube-controller-manager runs without
 // --cluster-signing-cert-file/-key-file and its CSR signer is off. Every certificate is issued by `hardway up`.
-import { KUBERNETES_BIN_DIR } from '../model/paths.js';
+import { LB_BACKEND_CHECK } from './haproxy.js';
+import { AUDIT_LOG_PATH, KUBERNETES_BIN_DIR } from '../model/paths.js';
 
-export const KUBE_APISERVER_UNIT_PATH = '/etc/systemd/system/kube-apiserver.service';
-export const KUBE_CONTROLLER_MANAGER_UNIT_PATH = '/etc/systemd/system/kube-controller-manager.service';
-export const KUBE_SCHEDULER_UNIT_PATH = '/etc/systemd/system/kube-scheduler.service';
+export { KUBE_APISERVER_UNIT_PATH, KUBE_CONTROLLER_MANAGER_UNIT_PATH, KUBE_SCHEDULER_UNIT_PATH } from '../model/paths.js';
 
 /** The name of the one key of the encryption config (the ciphertext in etcd starts "k8s:enc:secretbox:v1:<name>:"). */
 export const ENCRYPTION_KEY_NAME = 'key1';
@@ -95,13 +94,19 @@ export function apiServerFlags(i: ApiServerUnitInput): string[] {
           '--requestheader-extra-headers-prefix=X-Remote-Extra-',
         ]
       : []),
-    '--audit-log-path=/var/log/kubernetes/audit.log',
+    `--audit-log-path=${AUDIT_LOG_PATH}`,
     '--audit-log-maxage=30',
     '--audit-log-maxbackup=3',
     '--audit-log-maxsize=100',
     '--profiling=false',
+    // Stopping, it fails /readyz at once but serves on for this long: the load balancer takes it out first, and keeps
+    // it out until the new process is ready (LB_BACKEND_CHECK), so a restart costs clients nothing.
+    `--shutdown-delay-duration=${API_SHUTDOWN_DELAY_S}s`,
   ];
 }
+
+/** The load balancer's `fall` checks, one more, and a margin. */
+export const API_SHUTDOWN_DELAY_S = LB_BACKEND_CHECK.interS * (LB_BACKEND_CHECK.fall + 1) + 2;
 
 export function renderApiServerUnit(i: ApiServerUnitInput): string {
   return unit(

@@ -1,20 +1,38 @@
-// The etcd member's systemd unit. Pure: everything comes from the member's fragment of the plan.
+// The etcd member's systemd unit and its bootstrap settings. Pure: everything comes from the member's fragment of the plan.
 import type { CertificatePlacement } from '../model/types.js';
 import { ConfigurationError } from '../model/errors.js';
 
-export { ETCD_BIN_DIR } from '../model/paths.js';
-import { ETCD_BIN_DIR } from '../model/paths.js';
-export const ETCD_DATA_DIR = '/var/lib/etcd';
-export const ETCD_UNIT_PATH = '/etc/systemd/system/etcd.service';
+export { ETCD_BIN_DIR, ETCD_BOOTSTRAP_PATH, ETCD_DATA_DIR, ETCD_UNIT_PATH } from '../model/paths.js';
+import { ETCD_BIN_DIR, ETCD_BOOTSTRAP_PATH, ETCD_DATA_DIR } from '../model/paths.js';
 
 /** What the unit needs (an EtcdMemberInput is one). */
 export interface EtcdUnitInput {
   cluster: string;
   member: { name: string; clientUrl: string; peerUrl: string };
-  /** "name=https://addr:2380,..." of every member. */
-  initialCluster: string;
   /** The member's server and peer certificates, placed on the member itself. */
   tls: { server: CertificatePlacement; peer: CertificatePlacement };
+}
+
+export interface EtcdBootstrapInput {
+  cluster: string;
+  member: { name: string; peerUrl: string };
+  /** "name=https://addr:2380,..." of the members it starts with (itself included). */
+  initialCluster: string;
+  /** new: the members bootstrap a cluster together; existing: it joins a running one (added with `member add`). */
+  state: 'new' | 'existing';
+}
+
+export function renderEtcdBootstrap(input: EtcdBootstrapInput): string {
+  const { cluster, member: m } = input;
+  if (!input.initialCluster.split(',').some((e) => e === `${m.name}=${m.peerUrl}`)) {
+    throw new ConfigurationError(`${m.name} (${m.peerUrl}) is not in the initial cluster ${input.initialCluster} of cluster ${cluster}`);
+  }
+  return `# How etcd member ${m.name} first joined cluster ${cluster} (managed by hardway). Read only while its data
+# directory is empty: later changes of membership go through etcd itself (member add / remove).
+ETCD_INITIAL_CLUSTER=${input.initialCluster}
+ETCD_INITIAL_CLUSTER_STATE=${input.state}
+ETCD_INITIAL_CLUSTER_TOKEN=hardway-${cluster}
+`;
 }
 
 export function renderEtcdUnit(input: EtcdUnitInput): string {
@@ -29,9 +47,6 @@ export function renderEtcdUnit(input: EtcdUnitInput): string {
       );
     }
   }
-  if (!input.initialCluster.split(',').some((e) => e === `${m.name}=${m.peerUrl}`)) {
-    throw new ConfigurationError(`${m.name} (${m.peerUrl}) is not in the initial cluster ${input.initialCluster} of cluster ${cluster}`);
-  }
   const flags = [
     `--name ${m.name}`,
     `--data-dir ${ETCD_DATA_DIR}`,
@@ -39,9 +54,6 @@ export function renderEtcdUnit(input: EtcdUnitInput): string {
     `--advertise-client-urls ${m.clientUrl}`,
     `--listen-peer-urls ${m.peerUrl}`,
     `--initial-advertise-peer-urls ${m.peerUrl}`,
-    `--initial-cluster ${input.initialCluster}`,
-    `--initial-cluster-token hardway-${cluster}`,
-    '--initial-cluster-state new',
     `--cert-file ${tls.server.certPath}`,
     `--key-file ${tls.server.keyPath}`,
     `--trusted-ca-file ${tls.server.caPath}`,
@@ -59,6 +71,7 @@ Wants=network-online.target
 
 [Service]
 Type=notify
+EnvironmentFile=-${ETCD_BOOTSTRAP_PATH}
 ExecStart=${ETCD_BIN_DIR}/etcd \\
   ${flags.join(' \\\n  ')}
 Restart=on-failure

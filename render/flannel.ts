@@ -1,13 +1,15 @@
 // flannel: flanneld as a host service on every node (it programs the host's VXLAN device, routes and iptables
 // rules, so it runs beside the kubelet as the other node agents do), its network config, and the node's CNI
 // configuration that hands pods to flannel's plugin. Pure.
-import { CNI_BIN_DIR, FLANNEL_BIN_DIR } from '../model/paths.js';
-import { CNI_CONF_DIR } from './containerd.js';
+import { FLANNEL_BIN_DIR, FLANNEL_BINARY, FLANNEL_NET_CONFIG_PATH, FLANNEL_SUBNET_FILE } from '../model/paths.js';
 
-export const FLANNEL_NET_CONFIG_PATH = '/etc/kube-flannel/net-conf.json';
-export const FLANNEL_UNIT_PATH = '/etc/systemd/system/flanneld.service';
-export const FLANNEL_SUBNET_FILE = '/run/flannel/subnet.env';
-export const FLANNEL_CNI_CONFIG_PATH = `${CNI_CONF_DIR}/10-flannel.conflist`;
+export {
+  FLANNEL_CNI_CONFIG_PATH,
+  FLANNEL_CNI_PLUGIN_PATH,
+  FLANNEL_NET_CONFIG_PATH,
+  FLANNEL_SUBNET_FILE,
+  FLANNEL_UNIT_PATH,
+} from '../model/paths.js';
 /** The annotation flannel sets on each Node: the address other nodes send its pods' traffic to. */
 export const FLANNEL_PUBLIC_IP_ANNOTATION = 'flannel.alpha.coreos.com/public-ip';
 
@@ -44,7 +46,7 @@ Wants=network-online.target
 
 [Service]
 Environment=NODE_NAME=${i.host}
-ExecStart=${FLANNEL_BIN_DIR}/flanneld \\
+ExecStart=${FLANNEL_BIN_DIR}/${FLANNEL_BINARY} \\
   ${flags.join(' \\\n  ')}
 Restart=on-failure
 RestartSec=5
@@ -69,5 +71,3 @@ export function renderFlannelCniConfig(): string {
     2,
   )}\n`;
 }
-
-export const FLANNEL_CNI_PLUGIN_PATH = `${CNI_BIN_DIR}/flannel`;

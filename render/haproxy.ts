@@ -4,9 +4,18 @@
 // that is up but not ready gets no traffic. The check does not verify the server's certificate (as kubeadm's HA
 // guide does): it only decides readiness, while clients verify the API server end to end through the TCP proxy.
 
-export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
+import { haproxyConfigHeader } from '../model/paths.js';
+
+export { HAPROXY_CONFIG_PATH } from '../model/paths.js';
 
 /** What haproxy.cfg needs (a LoadBalancerInput is one). */
+/**
+ * How the load balancer judges an API server: `GET /readyz` every `interS` seconds; `fall` failures take it out,
+ * `rise` successes bring it back. The control plane's restarts are timed on it (render/controlplane.ts,
+ * activities/controlplane.ts), so that no request reaches an API server that is stopping or not ready yet.
+ */
+export const LB_BACKEND_CHECK = { interS: 2, fall: 2, rise: 2 } as const;
+
 export interface HaproxyConfigInput {
   cluster: string;
   /** The load balancer's infrastructure address and the API port it listens on. */
@@ -17,7 +26,7 @@ export interface HaproxyConfigInput {
 
 export function renderHaproxyConfig(input: HaproxyConfigInput): string {
   const servers = input.controlPlanes.map((cp) => `    server ${cp.name} ${cp.address}:${cp.port}`);
-  return `# Managed by hardway for cluster ${input.cluster}: changes are overwritten.
+  return `${haproxyConfigHeader(input.cluster)}: changes are overwritten.
 global
     maxconn 4096
     log stderr format short local0 info
@@ -46,7 +55,7 @@ backend control-planes
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server check check-ssl verify none inter 2s fall 2 rise 2 on-marked-down shutdown-sessions
+    default-server check check-ssl verify none inter ${LB_BACKEND_CHECK.interS}s fall ${LB_BACKEND_CHECK.fall} rise ${LB_BACKEND_CHECK.rise} on-marked-down shutdown-sessions
 ${servers.join('\n')}
 `;
 }

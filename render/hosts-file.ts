@@ -45,3 +45,18 @@ export function mergeHostsFile(current: string, input: HostsBlockInput): string 
   const sep = base.length === 0 || base.endsWith('\n') ? '' : '\n';
   return `${base}${sep}${renderHostsBlock(input)}\n`;
 }
+
+/**
+ * `current` without the cluster's block (the block and its begin and end lines), and with every line hardway had
+ * disabled for conflicting with it brought back as it was. A name hardway took off a line that kept other names is not
+ * brought back: the line does not say which. Unchanged (the same string) when there is neither.
+ */
+export function removeHostsBlock(current: string, cluster: string): string {
+  const lines = current.split('\n');
+  const from = lines.indexOf(begin(cluster));
+  const to = lines.indexOf(end(cluster));
+  const kept = from >= 0 && to > from ? [...lines.slice(0, from), ...lines.slice(to + 1)] : lines;
+  const restored = kept.map((l) => (l.startsWith(`${DISABLED} `) ? l.slice(DISABLED.length + 1) : l));
+  const out = restored.join('\n');
+  return out === current ? current : out;
+}

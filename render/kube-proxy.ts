@@ -1,10 +1,9 @@
 // kube-proxy's configuration (KubeProxyConfiguration v1alpha1, iptables mode) and unit. Pure: from the node's
 // fragment of the plan and its facts.
-import { KUBERNETES_BIN_DIR } from '../model/paths.js';
+import { KUBE_PROXY_CONFIG_PATH, KUBERNETES_BIN_DIR } from '../model/paths.js';
 import type { NodeFacts } from './containerd.js';
 
-export const KUBE_PROXY_CONFIG_PATH = '/var/lib/kube-proxy/config.yaml';
-export const KUBE_PROXY_UNIT_PATH = '/etc/systemd/system/kube-proxy.service';
+export { KUBE_PROXY_CONFIG_PATH, KUBE_PROXY_UNIT_PATH } from '../model/paths.js';
 
 export interface KubeProxyConfigInput {
   host: string;

@@ -1,5 +1,6 @@
 // Kubeconfig files that name their client certificate and key by path: the key stays in its own 0600 file on the
 // host that made it, and the kubeconfig itself holds nothing secret. Pure.
+import { kubeconfigHeader } from '../model/paths.js';
 
 export interface KubeconfigInput {
   cluster: string;
@@ -46,7 +47,7 @@ function kubeconfigText(o: {
 
 export function renderKubeconfig(k: KubeconfigInput): string {
   return kubeconfigText({
-    header: `# Written by hardway for cluster ${k.cluster}: ${k.user} at ${k.server}. Changes here are overwritten.`,
+    header: `${kubeconfigHeader(k.cluster)}: ${k.user} at ${k.server}. Changes here are overwritten.`,
     cluster: k.cluster,
     server: k.server,
     clusterCa: ['certificate-authority', JSON.stringify(k.caPath)],

@@ -1,11 +1,9 @@
 // The kubelet's configuration file (KubeletConfiguration v1beta1) and systemd unit. Pure: from the node's fragment of
 // the plan and its facts (render/containerd.ts NodeFacts).
-import { KUBERNETES_BIN_DIR } from '../model/paths.js';
+import { KUBELET_CONFIG_PATH, KUBERNETES_BIN_DIR, STATIC_POD_PATH } from '../model/paths.js';
 import { CONTAINERD_SOCKET, cgroupDriver, type NodeFacts } from './containerd.js';
 
-export const KUBELET_CONFIG_PATH = '/var/lib/kubelet/config.yaml';
-export const KUBELET_UNIT_PATH = '/etc/systemd/system/kubelet.service';
-export const STATIC_POD_PATH = '/etc/kubernetes/manifests';
+export { KUBELET_CONFIG_PATH, KUBELET_UNIT_PATH, STATIC_POD_PATH } from '../model/paths.js';
 
 export interface KubeletConfigInput {
   host: string;

@@ -20,6 +20,10 @@ export interface ClusterContext {
   /** Hosts a finished converge has set up; none means no converge has finished yet and anything may change. */
   established: readonly string[];
   podAllocations: Record<string, string>;
+  /** Hosts a `removeWorker` request takes out of `current` (allowed to go although established). */
+  removing?: readonly string[];
+  /** Hosts being removed by an earlier request that has not finished: they cannot come back until it has. */
+  pendingRemovals?: readonly string[];
 }
 
 export class SpecRefused extends Error {
@@ -40,9 +44,16 @@ export function acceptSpec(spec: ClusterSpec, ctx: ClusterContext): Accepted {
       `the spec is for cluster "${spec.name}" but this is the workflow of cluster "${ctx.cluster}": send it to cluster-${spec.name}`,
     );
   }
+  const back = spec.hosts.filter((h) => ctx.pendingRemovals?.includes(h.name));
+  if (back.length) {
+    throw new SpecRefused(
+      `${back.map((h) => h.name).join(', ')} ${back.length === 1 ? 'is' : 'are'} being removed and cannot come back until that has finished: ` +
+        `hardway status ${ctx.cluster} shows where it stands (hardway retry ${ctx.cluster} resumes it when blocked)`,
+    );
+  }
   let allocations = ctx.podAllocations;
   if (ctx.current && ctx.established.length) {
-    const refused = refusedChanges(ctx.current, spec, ctx.established);
+    const refused = refusedChanges(ctx.current, spec, ctx.established, { removing: ctx.removing });
     if (refused.length) throw new SpecRefused(describe('this change cannot be applied to the running cluster yet', refused));
   } else if (
     ctx.current &&

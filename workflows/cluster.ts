@@ -52,7 +52,15 @@ export async function clusterWorkflow(input: ClusterWorkflowInput | LegacyInput)
   }
 }
 
-async function lifeOfCluster(input: ClusterWorkflowInput): Promise<never> {
+/** What the workflow returns when a `reset` has ended the cluster. */
+export interface ClusterEnded {
+  cluster: string;
+  state: 'reset';
+  includeCa: boolean;
+  hosts: string[];
+}
+
+async function lifeOfCluster(input: ClusterWorkflowInput): Promise<ClusterEnded> {
   const opts = input.options ?? {};
   const carried = input.carried ?? newCluster();
   const cluster = carried.spec?.name ?? input.spec?.name ?? workflowInfo().workflowId.replace(/^cluster-/, '');
@@ -101,5 +109,10 @@ async function lifeOfCluster(input: ClusterWorkflowInput): Promise<never> {
       if (!e.wanted) return continueAsNew<typeof clusterWorkflow>({ carried: e.carry(), options: input.options });
     }
     await e.converge(activityOptions, details);
+    if (e.finished) {
+      // Reset: every host is back to its state before hardway. Answer the requests waiting on it, then end.
+      await condition(allHandlersFinished);
+      return { cluster, state: 'reset', includeCa: !!e.status.reset?.includeCa, hosts: e.spec?.hosts.map((h) => h.name) ?? [] };
+    }
   }
 }

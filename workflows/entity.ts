@@ -7,7 +7,12 @@ import { CLUSTER_PHASE } from '../temporal/search-attributes.js';
 import { acceptSpec, type Accepted } from './accept.js';
 import { summarizeChange } from './change-summary.js';
 import { Mutex } from './mutex.js';
-import { NOT_BUILT, PHASES } from './phases/index.js';
+import { NOT_BUILT, PHASES, type Phase } from './phases/index.js';
+import { removalPhase, type Removal } from './phases/removal.js';
+import { resetPhase } from './phases/reset.js';
+import { hostFootprint } from '../model/footprint.js';
+import { targetOf } from './phases/plan-lookup.js';
+import { withReplacedEtcdMember, type AddNodeRequest } from '../model/add-node.js';
 import { runPhases, type ConvergeSession } from './runner.js';
 import type { BlockedStep, ChangeRecord, ClusterStatus, ConvergeResult } from './status.js';
 
@@ -28,6 +33,10 @@ export interface CarriedState {
   session?: ConvergeSession;
   blocked?: BlockedStep[];
   parallelism: number;
+  /** Workers being taken out (`removeWorker`): drained, deleted and cleaned first by the next converge. */
+  removals?: Removal[];
+  /** A `reset` asked for: the next converge resets every host instead, and the workflow then ends. */
+  reset?: { includeCa: boolean };
 }
 
 export const newCluster = (): CarriedState => ({
@@ -49,6 +58,8 @@ export class ClusterEntity {
   private desired: Accepted | undefined;
   private session: ConvergeSession | undefined;
   private established: string[];
+  private removals: Removal[];
+  private resetting: { includeCa: boolean } | undefined;
   private readonly signalIds: string[];
   /** Converges run so far by this run, and the last one's result (handlers wait on them). */
   private runs = 0;
@@ -61,6 +72,8 @@ export class ClusterEntity {
     this.parallelism = carried.parallelism;
     this.session = carried.session;
     this.established = carried.established;
+    this.removals = carried.removals ?? [];
+    this.resetting = carried.reset;
     this.signalIds = [...carried.signalRequestIds];
     this.status = {
       cluster,
@@ -73,6 +86,8 @@ export class ClusterEntity {
       notBuilt: NOT_BUILT.map((p) => p.name),
       podAllocations: carried.podAllocations,
       changes: [...carried.changes],
+      ...(this.removals.length ? { removing: this.removals.map((r) => r.name) } : {}),
+      ...(this.resetting ? { reset: this.resetting } : {}),
     };
     if (carried.blocked?.length) {
       this.status.state = 'blocked';
@@ -93,13 +108,91 @@ export class ClusterEntity {
   }
 
   /** Whether the cluster can take `spec` now, and its plan; throws an Error that says why not. Pure. */
-  check(spec: ClusterSpec): Accepted {
+  check(spec: ClusterSpec, removing?: readonly string[]): Accepted {
+    if (this.resetting) {
+      throw new Error(`cluster ${this.cluster} is being reset: when that has finished, hardway up -f FILE starts it again`);
+    }
     return acceptSpec(spec, {
       cluster: this.cluster,
       current: this.desired?.spec,
       established: this.established,
       podAllocations: this.status.podAllocations,
+      pendingRemovals: this.removals.map((r) => r.name),
+      ...(removing ? { removing } : {}),
     });
+  }
+
+  /** The spec without worker `name`, checked, and what to take off its host; throws an Error that says why not. Pure. */
+  checkRemoval(name: string, hostLost: boolean): { accepted: Accepted; removal: Removal } {
+    const current = this.desired;
+    if (!current) throw new Error(`cluster ${this.cluster} has no spec yet: there is no worker to remove`);
+    const host = current.plan.hosts.find((h) => h.name === name);
+    if (!host) {
+      const workers = current.plan.hosts.filter((h) => h.roles.includes('worker')).map((h) => h.name);
+      throw new Error(`cluster ${this.cluster} has no host ${name}: its workers are ${workers.join(', ') || '(none)'}`);
+    }
+    if (host.roles.length !== 1 || host.roles[0] !== 'worker') {
+      throw new Error(
+        `${name} is not only a worker (roles: ${host.roles.join(', ')}): remove-worker takes out workers; ` +
+          `to take down the whole cluster: hardway reset ${this.cluster}`,
+      );
+    }
+    const spec = { ...current.spec, hosts: current.spec.hosts.filter((h) => h.name !== name) };
+    const accepted = this.check(spec, [name]);
+    return { accepted, removal: this.removalOf(name, 'worker', hostLost) };
+  }
+
+  /** The spec with etcd member `old` replaced by a new host, checked, and what to take out; throws an Error. Pure. */
+  checkReplacement(old: string, req: AddNodeRequest, hostLost: boolean): { accepted: Accepted; removal: Removal } {
+    const spec = withReplacedEtcdMember(this.desired?.spec, old, req);
+    const accepted = this.check(spec, [old]);
+    return { accepted, removal: this.removalOf(old, 'etcd', hostLost) };
+  }
+
+  private removalOf(name: string, kind: Removal['kind'], hostLost: boolean): Removal {
+    const plan = this.desired!.plan;
+    const peerUrl = plan.etcd.members.find((m) => m.name === name)?.peerUrl;
+    return {
+      name,
+      kind,
+      ...(peerUrl ? { peerUrl } : {}),
+      target: targetOf(plan, name),
+      hostLost,
+      footprint: hostFootprint(plan, name, { includeCa: false }),
+    };
+  }
+
+  /** Takes a checked removal: the spec without the worker, and the worker to drain, delete and clean first. */
+  takeRemoval(a: Accepted, removal: Removal, via: ChangeRecord['via'], requestId?: string): number {
+    this.removals = [...this.removals.filter((r) => r.name !== removal.name), removal];
+    this.status.removing = this.removals.map((r) => r.name);
+    return this.take(a, via, requestId);
+  }
+
+  /** Whether a reset can start now; throws an Error that says why not. */
+  checkReset(): void {
+    if (!this.desired) throw new Error(`cluster ${this.cluster} has no spec yet: there is nothing to reset`);
+  }
+
+  takeReset(includeCa: boolean, via: ChangeRecord['via'], requestId?: string): void {
+    this.checkReset();
+    this.resetting = { includeCa: !!includeCa || !!this.resetting?.includeCa };
+    this.status.reset = this.resetting;
+    this.log({
+      generation: this.status.generation,
+      via,
+      requestId,
+      summary: `reset every host${this.resetting.includeCa ? ', the CA too' : ' (CA kept)'}`,
+      accepted: true,
+    });
+    // A converge blocked earlier is not resumed: the reset is a new walk over every host.
+    this.session = undefined;
+    this.wanted = true;
+  }
+
+  /** A reset has finished: the workflow ends. */
+  get finished(): boolean {
+    return this.status.state === 'reset';
   }
 
   /** Takes a checked spec as the cluster's desired state; returns its generation. */
@@ -146,6 +239,8 @@ export class ClusterEntity {
       session: this.session,
       blocked: this.status.blocked,
       parallelism: this.parallelism,
+      ...(this.removals.length ? { removals: this.removals } : {}),
+      ...(this.resetting ? { reset: this.resetting } : {}),
     };
   }
 
@@ -156,9 +251,15 @@ export class ClusterEntity {
     const resumed = this.session !== undefined;
     const session = (this.session ??= { generation: target.generation, done: {} });
     session.generation = target.generation;
-    this.start(target.generation, resumed);
+    const resetting = this.resetting;
+    const phases: readonly Phase[] = resetting
+      ? [resetPhase(resetting.includeCa)]
+      : this.removals.length
+        ? [removalPhase(this.removals), ...PHASES]
+        : PHASES;
+    this.start(target.generation, resumed, phases);
     onChange();
-    const blocked = await runPhases(PHASES, {
+    const blocked = await runPhases(phases, {
       plan: target.plan,
       status: this.status,
       session,
@@ -177,11 +278,18 @@ export class ClusterEntity {
       st.blocked = blocked;
       st.error = blocked.map((b) => `${b.step}: ${b.error}`).join('; ');
       upsertSearchAttributes([{ key: CLUSTER_PHASE, value: `blocked:${st.currentPhase ?? ''}` }]);
+    } else if (resetting) {
+      st.state = 'reset';
+      this.established = [];
+      this.session = undefined;
+      upsertSearchAttributes([{ key: CLUSTER_PHASE, value: 'reset' }]);
     } else {
       st.state = 'converged';
       st.convergedGeneration = target.generation;
       this.established = target.plan.hosts.map((h) => h.name);
       this.session = undefined;
+      this.removals = [];
+      st.removing = undefined;
       upsertSearchAttributes([{ key: CLUSTER_PHASE, value: 'converged' }]);
     }
     this.lastResult = {
@@ -197,7 +305,7 @@ export class ClusterEntity {
 
   /** Resets the status for a converge; a resumed one keeps every record (done steps are skipped, failed ones keep
    * what they had changed). */
-  private start(generation: number, resumed: boolean): void {
+  private start(generation: number, resumed: boolean, phases: readonly Phase[]): void {
     const st = this.status;
     st.state = 'converging';
     st.convergingGeneration = generation;
@@ -206,7 +314,7 @@ export class ClusterEntity {
     st.startedAt = new Date().toISOString();
     st.endedAt = undefined;
     st.phases = [
-      ...PHASES.map((p) => ({ name: p.name, title: p.title, state: 'pending' as const })),
+      ...phases.map((p) => ({ name: p.name, title: p.title, state: 'pending' as const })),
       ...NOT_BUILT.map((p) => ({ name: p.name, title: p.title, state: 'not-built' as const })),
     ];
     if (!resumed) {

@@ -4,17 +4,30 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import type { Accepted } from './accept.js';
 import type { ClusterEntity } from './entity.js';
-import { withAddedWorker, type AddWorkerRequest } from '../model/add-node.js';
+import { withAddedNode, type AddedRole, type AddNodeRequest } from '../model/add-node.js';
 import {
+  addControlPlaneSignal,
+  addControlPlaneUpdate,
   addWorkerSignal,
   addWorkerUpdate,
   applySignal,
   applyUpdate,
+  removeWorkerSignal,
+  removeWorkerUpdate,
+  replaceEtcdMemberSignal,
+  replaceEtcdMemberUpdate,
+  resetSignal,
+  resetUpdate,
   retrySignal,
   retryUpdate,
   specQuery,
   statusQuery,
-  type AddWorkerResult,
+  type AddNodeResult,
+  type RemoveWorkerRequest,
+  type RemoveWorkerResult,
+  type ReplaceEtcdMemberRequest,
+  type ReplaceEtcdMemberResult,
+  type ResetResult,
 } from './status.js';
 
 /** A spec refused inside an accepted update: an ApplicationFailure (a plain Error would retry the task forever). */
@@ -26,9 +39,24 @@ function checkedOrFail(e: ClusterEntity, spec: Parameters<ClusterEntity['check']
   }
 }
 
-/** The spec with the requested worker added, checked as `apply` checks a spec; throws an Error that says why not. */
-function addWorkerAccepted(e: ClusterEntity, req: AddWorkerRequest): Accepted {
-  return e.check(withAddedWorker(e.spec, req));
+/** The spec with the requested node added, checked as `apply` checks a spec; throws an Error that says why not. */
+function addNodeAccepted(e: ClusterEntity, req: AddNodeRequest, role: AddedRole): Accepted {
+  return e.check(withAddedNode(e.spec, req, role));
+}
+
+/** An Error from a check, as the non-retryable failure of an accepted update (the validator raised it before). */
+function failWith(type: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    throw ApplicationFailure.create({ type, message: (err as Error).message, nonRetryable: true });
+  }
+}
+
+function removedName(req: RemoveWorkerRequest): string {
+  const name = req && typeof req.name === 'string' ? req.name.trim() : '';
+  if (!name) throw new Error('the request has no name: send { "name": "worker-2" }');
+  return name;
 }
 
 function nothingToRetry(e: ClusterEntity): string | undefined {
@@ -65,35 +93,104 @@ export function setClusterHandlers(e: ClusterEntity): void {
     }),
   );
 
+  addNodeHandlers(e, 'worker', addWorkerUpdate, addWorkerSignal);
+  addNodeHandlers(e, 'controlplane', addControlPlaneUpdate, addControlPlaneSignal);
+
   setHandler(
-    addWorkerUpdate,
+    removeWorkerUpdate,
     (req) =>
-      e.mutex.run(async (): Promise<AddWorkerResult> => {
-        let a: Accepted;
-        try {
-          a = addWorkerAccepted(e, req);
-        } catch (err) {
-          throw ApplicationFailure.create({ type: 'AddWorkerRefused', message: (err as Error).message, nonRetryable: true });
-        }
-        const generation = e.take(a, 'update', req.requestId);
+      e.mutex.run(async (): Promise<RemoveWorkerResult> => {
+        let checked!: ReturnType<ClusterEntity['checkRemoval']>;
+        let name = '';
+        failWith('RemoveWorkerRefused', () => {
+          name = removedName(req);
+          checked = e.checkRemoval(name, !!req.hostLost);
+        });
+        const generation = e.takeRemoval(checked.accepted, checked.removal, 'update', req.requestId);
         const result = await e.nextResult(generation);
-        const name = req.name.trim();
+        const podRange = e.status.podAllocations[name];
         return {
           name,
-          podRange: result.podAllocations[name] ?? a.plan.podAllocations[name]!,
-          state: result.outcome === 'converged' ? 'Ready' : 'blocked',
+          ...(podRange ? { podRange } : {}),
+          state: result.outcome === 'converged' ? 'removed' : 'blocked',
           generation: result.generation,
           ...(result.blocked ? { blocked: result.blocked } : {}),
         };
       }),
-    { validator: (req) => void addWorkerAccepted(e, req) },
+    { validator: (req) => void e.checkRemoval(removedName(req), !!req.hostLost) },
   );
 
-  setHandler(addWorkerSignal, (req) =>
+  setHandler(removeWorkerSignal, (req) =>
     e.mutex.run(async () => {
       if (e.seenSignal(req?.requestId)) return;
       try {
-        e.take(addWorkerAccepted(e, req), 'signal', req.requestId);
+        const { accepted, removal } = e.checkRemoval(removedName(req), !!req.hostLost);
+        e.takeRemoval(accepted, removal, 'signal', req.requestId);
+      } catch (err) {
+        e.refuse('signal', req?.requestId, err);
+      }
+    }),
+  );
+
+  const replacement = (req: ReplaceEtcdMemberRequest) => {
+    const old = req && typeof req.old === 'string' ? req.old.trim() : '';
+    if (!old) throw new Error('the request names no member to replace: send { "old": "etcd-3", "name": "etcd-4", "address": "..." }');
+    return e.checkReplacement(old, req, !!req.hostLost);
+  };
+  setHandler(
+    replaceEtcdMemberUpdate,
+    (req) =>
+      e.mutex.run(async (): Promise<ReplaceEtcdMemberResult> => {
+        let checked!: ReturnType<typeof replacement>;
+        failWith('ReplaceEtcdMemberRefused', () => {
+          checked = replacement(req);
+        });
+        const generation = e.takeRemoval(checked.accepted, checked.removal, 'update', req.requestId);
+        const result = await e.nextResult(generation);
+        return {
+          old: checked.removal.name,
+          name: req.name.trim(),
+          state: result.outcome === 'converged' ? 'replaced' : 'blocked',
+          generation: result.generation,
+          ...(result.blocked ? { blocked: result.blocked } : {}),
+        };
+      }),
+    { validator: (req) => void replacement(req) },
+  );
+  setHandler(replaceEtcdMemberSignal, (req) =>
+    e.mutex.run(async () => {
+      if (e.seenSignal(req?.requestId)) return;
+      try {
+        const { accepted, removal } = replacement(req);
+        e.takeRemoval(accepted, removal, 'signal', req.requestId);
+      } catch (err) {
+        e.refuse('signal', req?.requestId, err);
+      }
+    }),
+  );
+
+  setHandler(
+    resetUpdate,
+    (req) =>
+      e.mutex.run(async (): Promise<ResetResult> => {
+        failWith('ResetRefused', () => e.checkReset());
+        e.takeReset(!!req?.includeCa, 'update', req?.requestId);
+        const result = await e.nextResult();
+        return {
+          state: result.outcome === 'converged' ? 'reset' : 'blocked',
+          hosts: e.spec?.hosts.map((h) => h.name) ?? [],
+          keptCa: !e.status.reset?.includeCa,
+          ...(result.blocked ? { blocked: result.blocked } : {}),
+        };
+      }),
+    { validator: (_req) => e.checkReset() },
+  );
+
+  setHandler(resetSignal, (req) =>
+    e.mutex.run(async () => {
+      if (e.seenSignal(req?.requestId)) return;
+      try {
+        e.takeReset(!!req?.includeCa, 'signal', req?.requestId);
       } catch (err) {
         e.refuse('signal', req?.requestId, err);
       }
@@ -119,4 +216,40 @@ export function setClusterHandlers(e: ClusterEntity): void {
   setHandler(retrySignal, () => {
     if (!nothingToRetry(e)) e.wanted = true;
   });
+}
+
+function addNodeHandlers(e: ClusterEntity, role: AddedRole, update: typeof addWorkerUpdate, signal: typeof addWorkerSignal): void {
+  const refusal = role === 'worker' ? 'AddWorkerRefused' : 'AddControlPlaneRefused';
+  setHandler(
+    update,
+    (req) =>
+      e.mutex.run(async (): Promise<AddNodeResult> => {
+        let a!: Accepted;
+        failWith(refusal, () => {
+          a = addNodeAccepted(e, req, role);
+        });
+        const generation = e.take(a, 'update', req.requestId);
+        const result = await e.nextResult(generation);
+        const name = req.name.trim();
+        return {
+          name,
+          podRange: result.podAllocations[name] ?? a.plan.podAllocations[name]!,
+          state: result.outcome === 'converged' ? 'Ready' : 'blocked',
+          generation: result.generation,
+          ...(result.blocked ? { blocked: result.blocked } : {}),
+        };
+      }),
+    { validator: (req) => void addNodeAccepted(e, req, role) },
+  );
+
+  setHandler(signal, (req) =>
+    e.mutex.run(async () => {
+      if (e.seenSignal(req?.requestId)) return;
+      try {
+        e.take(addNodeAccepted(e, req, role), 'signal', req.requestId);
+      } catch (err) {
+        e.refuse('signal', req?.requestId, err);
+      }
+    }),
+  );
 }

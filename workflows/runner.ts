@@ -62,7 +62,7 @@ export async function runPhases(phases: readonly Phase[], ctx: RunContext): Prom
 async function runStepEverywhere(phase: Phase, s: AnyStep, ctx: RunContext): Promise<BlockedStep[]> {
   let hosts: string[];
   try {
-    hosts = s.hosts(ctx.plan);
+    hosts = s.hosts(ctx.plan, ctx.established);
   } catch (err) {
     return [{ step: stepName(s.activity, '*'), host: '*', error: failureMessage(err) }];
   }
@@ -81,7 +81,7 @@ async function runStepEverywhere(phase: Phase, s: AnyStep, ctx: RunContext): Pro
       (h) => runOne(phase, s, h, ctx, { restartPass: true }),
     );
   }
-  const limit = rolling ? 1 : s.fanOut === 'all' ? hosts.length : ctx.parallelism;
+  const limit = rolling || s.oneAtATime ? 1 : s.fanOut === 'all' ? hosts.length : ctx.parallelism;
   return inLanes(hosts, limit, (h) => runOne(phase, s, h, ctx));
 }
 
@@ -128,7 +128,7 @@ async function runOne(phase: Phase, s: AnyStep, host: string, ctx: RunContext, p
   const r = record(ctx, name, phase.name, host);
   let input: unknown;
   try {
-    input = s.input(ctx.plan, host);
+    input = s.input(ctx.plan, host, ctx.established);
   } catch (err) {
     // A plan inconsistency: retrying cannot help, and it must not end the workflow either.
     r.state = 'failed';

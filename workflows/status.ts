@@ -1,8 +1,8 @@
 // What the cluster workflow reports through its `status` query, and the messages it takes. Pure types and
 // definitions: the CLI imports them too.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AddWorkerRequest } from '../model/add-node.js';
-export type { AddWorkerRequest } from '../model/add-node.js';
+import type { AddNodeRequest } from '../model/add-node.js';
+export type { AddNodeRequest } from '../model/add-node.js';
 import type { ClusterSpec } from '../model/types.js';
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed';
@@ -60,7 +60,9 @@ export type ClusterState =
   | 'converging'
   | 'converged'
   /** A step failed past its retries; `retry` or a corrected `apply` resumes. */
-  | 'blocked';
+  | 'blocked'
+  /** `reset` took every host back to its state before hardway: the workflow ends. */
+  | 'reset';
 
 export interface ClusterStatus {
   cluster: string;
@@ -81,6 +83,10 @@ export interface ClusterStatus {
   notBuilt: string[];
   /** Node -> pod range, including ranges kept reserved for removed nodes. */
   podAllocations: Record<string, string>;
+  /** Hosts a `removeWorker` or `replaceEtcdMember` request is taking out, until its converge has finished. */
+  removing?: string[];
+  /** A `reset` in progress or finished (then the workflow ends). */
+  reset?: { includeCa: boolean };
   /** The most recent requests, newest last. */
   changes: ChangeRecord[];
 }
@@ -112,8 +118,8 @@ export const applySignal = defineSignal<[ApplyRequest]>('apply');
 export const retryUpdate = defineUpdate<ConvergeResult, []>('retry');
 export const retrySignal = defineSignal<[]>('retry');
 
-/** What `addWorker` answers once the node's converge has ended. */
-export interface AddWorkerResult {
+/** What `addWorker` and `addControlPlane` answer once the node's converge has ended. */
+export interface AddNodeResult {
   name: string;
   /** Its pod range (the next free one; never one another node has or had). */
   podRange: string;
@@ -128,6 +134,85 @@ export interface AddWorkerResult {
  * address in use, an address outside the infrastructure network, no free pod range are refused); returns when the
  * node is Ready or its converge blocked. The same as `apply` with the host added to the spec.
  */
-export const addWorkerUpdate = defineUpdate<AddWorkerResult, [AddWorkerRequest]>('addWorker');
+export const addWorkerUpdate = defineUpdate<AddNodeResult, [AddNodeRequest]>('addWorker');
 /** The same, fire-and-forget, for `temporal workflow signal --name addWorker`; a refusal is recorded in `changes`. */
-export const addWorkerSignal = defineSignal<[AddWorkerRequest]>('addWorker');
+export const addWorkerSignal = defineSignal<[AddNodeRequest]>('addWorker');
+/** Add a control plane: the same as `addWorker`, with the control-plane phase on it and a backend on the load balancer. */
+export const addControlPlaneUpdate = defineUpdate<AddNodeResult, [AddNodeRequest]>('addControlPlane');
+export const addControlPlaneSignal = defineSignal<[AddNodeRequest]>('addControlPlane');
+
+export interface RemoveWorkerRequest {
+  name: string;
+  /** The host is gone for good: delete its Node without draining it, and do not connect to it to clean it. */
+  hostLost?: boolean;
+  /** De-duplicates a signal sent twice (updates are de-duplicated by their update id). */
+  requestId?: string;
+}
+
+export interface RemoveWorkerResult {
+  name: string;
+  /** Its pod range, kept reserved for the name: a node added later under another name never gets it. */
+  podRange?: string;
+  /** removed: drained, its Node deleted, its host cleaned, and the other hosts no longer list it. */
+  state: 'removed' | 'blocked';
+  generation: number;
+  blocked?: BlockedStep[];
+}
+
+/**
+ * Take a worker out of the running cluster: cordon and drain it, delete its Node, stop and clean its services and
+ * files, and drop it from every host's /etc/hosts. Refused before it enters history when the host is not a worker,
+ * or the cluster would be left without enough workers.
+ */
+export const removeWorkerUpdate = defineUpdate<RemoveWorkerResult, [RemoveWorkerRequest]>('removeWorker');
+export const removeWorkerSignal = defineSignal<[RemoveWorkerRequest]>('removeWorker');
+
+export interface ReplaceEtcdMemberRequest {
+  /** The member to take out. */
+  old: string;
+  /** The new member: a host name of its own, its address (it may be the old one's), SSH settings. */
+  name: string;
+  address: string;
+  ssh?: { user?: string; port?: number };
+  /** The old member's host is gone: do not connect to it to clean it. */
+  hostLost?: boolean;
+  requestId?: string;
+}
+
+export interface ReplaceEtcdMemberResult {
+  old: string;
+  name: string;
+  /** replaced: the old member is out of etcd, the new one a voting member, the API servers use it. */
+  state: 'replaced' | 'blocked';
+  generation: number;
+  blocked?: BlockedStep[];
+}
+
+/**
+ * Replace an etcd member (e.g. its host is lost): it is removed from etcd through a running member and its host
+ * cleaned (unless lost), then the new host joins as a learner, is promoted, and the API servers are pointed at it.
+ */
+export const replaceEtcdMemberUpdate = defineUpdate<ReplaceEtcdMemberResult, [ReplaceEtcdMemberRequest]>('replaceEtcdMember');
+export const replaceEtcdMemberSignal = defineSignal<[ReplaceEtcdMemberRequest]>('replaceEtcdMember');
+
+export interface ResetRequest {
+  /** Also delete the CA (its keys: every certificate of the cluster becomes worthless). */
+  includeCa?: boolean;
+  requestId?: string;
+}
+
+export interface ResetResult {
+  state: 'reset' | 'blocked';
+  hosts: string[];
+  /** Whether the CA's files were kept on the CA host. */
+  keptCa: boolean;
+  blocked?: BlockedStep[];
+}
+
+/**
+ * Take every host back to its state before hardway (like `kubeadm reset`): services stopped and disabled, containers
+ * removed, files, binaries and the /etc/hosts block removed; the CA's files kept unless `includeCa`. When it has
+ * finished, the cluster's workflow ends: `hardway up` starts a new cluster.
+ */
+export const resetUpdate = defineUpdate<ResetResult, [ResetRequest]>('reset');
+export const resetSignal = defineSignal<[ResetRequest]>('reset');

@@ -18,11 +18,22 @@ import { parseClusterFile } from '../../model/validate.js';
 import { withAddedWorker } from '../../model/add-node.js';
 import { plan as planCluster } from '../../model/plan.js';
 import { checkSpec } from '../../model/check.js';
-import type { ClusterPlan, ClusterSpec } from '../../model/types.js';
-import { addWorker, applySpec, clusterStatus, follow } from '../../cli/cluster-ops.js';
-import type { ClusterStatus, ConvergeResult } from '../../workflows/status.js';
+import type { ClusterPlan, ClusterSpec, HostSpec } from '../../model/types.js';
+import {
+  addNode,
+  addWorker,
+  applySpec,
+  clusterStatus,
+  follow,
+  removeWorker,
+  replaceEtcdMember,
+  resetCluster,
+} from '../../cli/cluster-ops.js';
+import { specQuery } from '../../workflows/status.js';
+import type { AddNodeResult, ClusterStatus, ConvergeResult } from '../../workflows/status.js';
 import { smoke } from '../helpers/smoke.js';
 import { LabCluster, MANAGED_FILE_TIMES, payloadTexts } from '../helpers/lab-cluster.js';
+import { workerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 import { SshPool } from '../../remote/pool.js';
 import { kubeconfigAction } from '../../cli/commands/kubeconfig.js';
 import { createActivities, dryRunShells, sshShells } from '../../activities/index.js';
@@ -53,6 +64,95 @@ async function sh(host: string, cmd: string): Promise<string> {
   return r.stdout;
 }
 
+/** Polls the status until `ok` holds (the status then), failing after `timeoutMs`. */
+async function waitForStatus(
+  handle: Parameters<typeof clusterStatus>[0],
+  ok: (st: ClusterStatus) => boolean,
+  what: string,
+  timeoutMs = 10 * 60_000,
+): Promise<ClusterStatus> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const st = await clusterStatus(handle);
+    if (ok(st)) return st;
+    assert.ok(Date.now() < until, `waited ${timeoutMs / 1000} s for ${what}: ${st.state} ${st.currentPhase ?? ''} ${st.error ?? ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Activity ids scheduled more than once in `events` (a retry, also after a worker died, is the same scheduled activity). */
+function scheduledTwice(events: unknown[]): string[] {
+  const ids = events.flatMap((e) => {
+    const a = (e as { activityTaskScheduledEventAttributes?: { activityId?: string } }).activityTaskScheduledEventAttributes;
+    return a?.activityId ? [a.activityId] : [];
+  });
+  return ids.filter((id, i) => ids.indexOf(id) !== i);
+}
+
+/**
+ * `hardway worker` processes in place of the in-process worker, killed with SIGKILL in the middle of a run: each kill
+ * has the next worker polling already, and waits until the steps that were in flight are taken over (attempt 2).
+ */
+class WorkerDrill {
+  private readonly procs: WorkerProcess[] = [];
+  private current!: WorkerProcess;
+  readonly kills: { what: string; takeoverS: number; inFlight: string[] }[] = [];
+
+  static async start(): Promise<WorkerDrill> {
+    await lab.stopWorker();
+    const d = new WorkerDrill();
+    d.current = await d.spawn();
+    return d;
+  }
+
+  private async spawn(): Promise<WorkerProcess> {
+    const w = workerProcess(env.address, join(dir, 'worker-processes.log'));
+    this.procs.push(w);
+    await w.polling;
+    return w;
+  }
+
+  async killDuring(
+    handle: Parameters<typeof clusterStatus>[0],
+    step: (s: ClusterStatus['steps'][number]) => boolean,
+    what: string,
+  ): Promise<void> {
+    await waitForStatus(
+      handle,
+      (x) => {
+        assert.ok(x.state === 'converging' || x.state === 'waiting', `the converge ended (${x.state}) before ${what}`);
+        return x.steps.some(step);
+      },
+      what,
+    );
+    const next = await this.spawn();
+    const inFlight = (await clusterStatus(handle)).steps.filter((s) => s.state === 'running').map((s) => s.name);
+    const t0 = Date.now();
+    await this.current.kill();
+    this.current = next;
+    await waitForStatus(
+      handle,
+      (x) => inFlight.every((n) => x.steps.some((s) => s.name === n && (s.state === 'done' || s.attempts >= 2))),
+      `the steps in flight when the worker died (${inFlight.join(', ')}) to be taken over`,
+      60_000,
+    );
+    this.kills.push({ what, takeoverS: (Date.now() - t0) / 1000, inFlight });
+  }
+
+  /** Prints how long each takeover took; it was the 30 s heartbeat timeout, it is now about the 10 s one. */
+  report(): void {
+    console.log(
+      `worker killed: ${this.kills.map((k) => `${k.what}: taken over in ${k.takeoverS.toFixed(1)} s (${k.inFlight.length} steps in flight)`).join('; ')}`,
+    );
+    for (const k of this.kills) assert.ok(k.takeoverS < 30, `the steps in flight (${k.what}) waited ${k.takeoverS} s for a new worker`);
+  }
+
+  async stop(): Promise<void> {
+    for (const w of this.procs) await w.kill();
+    await lab.startWorker();
+  }
+}
+
 async function bringUp(): Promise<{ result: ConvergeResult; status: ClusterStatus; history: unknown[] }> {
   const req = await applySpec(env.client, spec);
   const { result, status } = await follow(req, () => {});
@@ -64,9 +164,78 @@ const lab = new LabCluster(dir);
 before(async () => {
   await lab.start(seedOnTestSubnet());
   ({ env, spec, plan } = lab);
+  await rememberFreshFiles(plan.hosts.map((h) => h.name));
 });
 
 after(() => lab.stop());
+
+/**
+ * Polls the API through the load balancer from the admin host every 100 ms until stop(): `readyz` asks /readyz
+ * (anonymous), `read` reads the default Namespace as the admin (a request that goes to etcd). What answered as it
+ * should, and each answer that did not.
+ */
+function pollApi(kind: 'readyz' | 'read' = 'readyz'): { stop(): Promise<{ ok: number; failures: string[] }> } {
+  const base = plan.apiServer.url.replace(/\/+$/, '');
+  const admin = plan.certificates.find((c) => c.id === 'admin')!.placements.find((p) => p.host === 'admin')!;
+  const ask =
+    kind === 'readyz'
+      ? `r=$(curl -sk --max-time 3 ${base}/readyz 2>&1)`
+      : `r=$(curl -s --max-time 3 --cacert ${admin.caPath} --cert ${admin.certPath} --key ${admin.keyPath} -o /dev/null -w '%{http_code}' ${base}/api/v1/namespaces/default 2>&1)`;
+  const good = kind === 'readyz' ? 'ok' : '200';
+  const stopFile = '/var/tmp/hardway-stop-api-poll';
+  const script =
+    `rm -f ${stopFile}; ok=0; while [ ! -e ${stopFile} ]; do ${ask}; ` +
+    `if [ "$r" = ${good} ]; then ok=$((ok+1)); else echo "$(date +%T.%N) $r" | tr '\\n' ' ' | head -c 400; echo; fi; sleep 0.1; done; echo "ok $ok"`;
+  const running = labExec(dir, 'admin', ['sh', '-c', script]);
+  return {
+    async stop() {
+      await sh('admin', `touch ${stopFile}`);
+      const r = await running;
+      const lines = r.stdout.trim().split('\n');
+      const last = lines.pop() ?? '';
+      return { ok: Number(/^ok (\d+)$/.exec(last)?.[1] ?? 0), failures: lines.filter(Boolean) };
+    },
+  };
+}
+
+/** `etcdctl member list` from a member of the seed, as names and learner flags. */
+async function etcdMembers(from: string): Promise<{ name: string; isLearner: boolean }[]> {
+  const c = plan.certificates.find((x) => x.id === 'etcd-healthcheck-client')!.placements.find((p) => p.host === from)!;
+  const out = await sh(
+    from,
+    `ETCDCTL_API=3 /usr/local/bin/etcdctl --endpoints https://127.0.0.1:2379 --cacert ${c.caPath} --cert ${c.certPath} --key ${c.keyPath} member list -w json`,
+  );
+  return (JSON.parse(out) as { members: { name?: string; isLearner?: boolean }[] }).members.map((m) => ({
+    name: m.name ?? '',
+    isLearner: !!m.isLearner,
+  }));
+}
+
+/** The lab's hosts: the seed's, and every host a test added since (a host left out of labUp would be removed). */
+const labHosts: HostSpec[] = [];
+async function growLab(...hosts: HostSpec[]): Promise<void> {
+  labHosts.push(...hosts);
+  const seed = seedOnTestSubnet();
+  await labUp({ dir, spec: { ...seed, hosts: [...seed.hosts, ...labHosts] } });
+  await rememberFreshFiles(hosts.map((h) => h.name));
+}
+
+/**
+ * The paths where hardway puts files, as a host had them before hardway touched it (a reset goes back to this).
+ * /etc/haproxy is left out: the package's files there are not hardway's (its haproxy.cfg on the LB is checked apart).
+ */
+const freshFiles = new Map<string, string[]>();
+const filePaths = async (host: string) =>
+  (await sh(host, MANAGED_FILE_TIMES))
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[0]!)
+    .filter((p) => !p.startsWith('/etc/haproxy/'))
+    .sort();
+async function rememberFreshFiles(hosts: string[]): Promise<void> {
+  for (const h of hosts) freshFiles.set(h, await filePaths(h));
+}
 
 /** `hardway up --dry-run`'s walk, on its own SSH pool: reads the lab hosts, records instead of changing. */
 async function dryRunOnLab(): Promise<DryRunReport> {
@@ -95,21 +264,55 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     assert.deepEqual(await Promise.all(plan.hosts.map((h) => hostState(h.name))), before, 'a dry run touched a host');
   });
 
-  it('completes every built phase', async () => {
-    const { result, status, history } = await bringUp();
-    firstRun = result;
-    firstHistory = history;
-    assert.equal(status.state, 'converged', status.error);
-    assert.deepEqual(
-      status.phases.filter((p) => p.state === 'done').map((p) => p.name),
-      ['preflight', 'hosts', 'pki', 'etcd', 'loadbalancer', 'runtime', 'controlplane', 'workers', 'addons', 'admin'],
-    );
-    assert.deepEqual(status.notBuilt, []);
-    assert.ok(status.changedCount > 0);
-    // No private key material in any payload of the run.
-    const texts = payloadTexts(history);
-    assert.ok(texts.length > 50);
-    assert.ok(!texts.some((t) => t.includes('PRIVATE KEY')), 'a payload holds a private key');
+  it('completes every built phase, though its worker process is killed (SIGKILL) in the control-plane phase and again in the workers phase', async () => {
+    // The in-process worker steps aside: `hardway worker` processes run the bring-up, and two of them are killed.
+    const drill = await WorkerDrill.start();
+    try {
+      const req = await applySpec(env.client, spec);
+      const killIn = (phase: string) =>
+        drill.killDuring(req.handle, (s) => s.phase === phase && s.state === 'running', `phase ${phase} running`);
+      await killIn('controlplane');
+      // Host-side evidence from here: what the phases before it set up is never touched again.
+      const early = ['ca', 'etcd-1', 'etcd-2', 'etcd-3', 'lb'];
+      const earlyFiles = await Promise.all(early.map((h) => sh(h, MANAGED_FILE_TIMES)));
+      const pidOf = async (host: string, service: string) =>
+        [`${host}/${service}`, (await sh(host, `pgrep -f '^/usr/local/bin/${service} '`)).trim()] as const;
+      const earlyPids = Object.fromEntries(await Promise.all(['etcd-1', 'etcd-2', 'etcd-3'].map((m) => pidOf(m, 'etcd'))));
+      await killIn('workers');
+      const cpPids = Object.fromEntries(
+        await Promise.all(
+          ['cp-1', 'cp-2'].flatMap((h) => ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((n) => pidOf(h, n))),
+        ),
+      );
+      const { result, status } = await follow(req, () => {});
+      firstRun = result;
+      firstHistory = (await req.handle.fetchHistory()).events ?? [];
+      assert.equal(status.state, 'converged', status.error);
+      assert.deepEqual(
+        status.phases.filter((p) => p.state === 'done').map((p) => p.name),
+        ['preflight', 'hosts', 'pki', 'etcd', 'loadbalancer', 'runtime', 'controlplane', 'workers', 'addons', 'admin'],
+      );
+      assert.deepEqual(status.notBuilt, []);
+      assert.ok(status.changedCount > 0);
+      // Takeover: the old 30 s heartbeat timeout made it ~30 s; now it is about the 10 s one.
+      drill.report();
+      // No step ran twice: each activity was scheduled once (a retry after the kill is the same scheduled activity).
+      assert.deepEqual(scheduledTwice(firstHistory), [], 'a step was scheduled again');
+      // On the hosts: the CA, etcd and the LB kept every file and etcd its PIDs; the control planes kept their PIDs.
+      assert.deepEqual(
+        await Promise.all(early.map((h) => sh(h, MANAGED_FILE_TIMES))),
+        earlyFiles,
+        'a file of an earlier phase was rewritten',
+      );
+      const pidsNow = await checks().servicePids();
+      for (const [k, v] of Object.entries({ ...earlyPids, ...cpPids })) assert.equal(pidsNow[k], v, `${k} restarted`);
+      // No private key material in any payload of the run.
+      const texts = payloadTexts(firstHistory);
+      assert.ok(texts.length > 50);
+      assert.ok(!texts.some((t) => t.includes('PRIVATE KEY')), 'a payload holds a private key');
+    } finally {
+      await drill.stop();
+    }
   });
 
   it('makes every host resolve every other host by name', async () => {
@@ -437,7 +640,7 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     }
   });
 
-  it('adds a worker by the addWorker update: Ready with the next pod range; the other hosts keep every file but /etc/hosts, and every service', async () => {
+  it('adds a worker by the addWorker update, though its worker process is killed (SIGKILL) meanwhile: Ready with the next pod range; the other hosts keep every file but /etc/hosts, and every service', async () => {
     // What hardway manages on a host, with each file's mtime; and the PIDs of the services it runs.
     const files = async (host: string) => (await sh(host, MANAGED_FILE_TIMES)).trim().split('\n');
     const old = plan.hosts.map((h) => h.name);
@@ -445,9 +648,26 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     const pidsBefore = { ...(await checks().servicePids()), haproxy: await sh('lb', 'pgrep -o -x haproxy') };
 
     const address = `${SUBNET}.33`;
-    await labUp({ dir, spec: withAddedWorker(seedOnTestSubnet(), { name: 'worker-3', address }) });
-    const req = await addWorker(env.client, spec.name, { name: 'worker-3', address });
-    const { result, status } = await follow(req, () => {});
+    await growLab({ name: 'worker-3', address, roles: ['worker'] });
+    const eventsBefore = (await lab.env.client.workflow.getHandle(`cluster-${spec.name}`).fetchHistory()).events?.length ?? 0;
+    const drill = await WorkerDrill.start();
+    let result: Awaited<ReturnType<typeof follow<AddNodeResult>>>['result'];
+    let status: ClusterStatus;
+    try {
+      const req = await addWorker(env.client, spec.name, { name: 'worker-3', address });
+      // Killed while worker-3 gets its container runtime or kubelet: a new worker process finishes the job.
+      await drill.killDuring(
+        req.handle,
+        (s) => s.host === 'worker-3' && ['runtime', 'workers'].includes(s.phase) && s.state === 'running',
+        'add-worker: runtime or kubelet on worker-3',
+      );
+      ({ result, status } = await follow(req, () => {}));
+      drill.report();
+      const events = (await req.handle.fetchHistory()).events ?? [];
+      assert.deepEqual(scheduledTwice(events.slice(eventsBefore)), [], 'a step of the add-worker converge was scheduled again');
+    } finally {
+      await drill.stop();
+    }
     assert.deepEqual(
       { state: result.state, podRange: result.podRange, blocked: result.blocked },
       { state: 'Ready', podRange: '10.244.4.0/24', blocked: undefined },
@@ -481,7 +701,7 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     assert.equal(await sh('lb', 'pgrep -o -x haproxy'), pidsBefore.haproxy, 'haproxy was restarted');
   });
 
-  it('a host whose link goes down: its step fails within seconds, status shows the attempts and the error, and the converge completes once it is back', async () => {
+  it('a host whose link is down for 60 s: its step fails within seconds and keeps retrying, status shows the attempts and the error, and the converge completes once it is back', async () => {
     const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { hosts: { name: string; veth: string }[] };
     const veth = state.hosts.find((h) => h.name === 'worker-1')!.veth;
     const link = (how: 'up' | 'down') => execFileSync('ip', ['link', 'set', veth, how]);
@@ -505,6 +725,18 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
       }
       assert.match(seen.lastError!, /worker-1/);
       assert.match(seen.lastError!, /lost|connect|timed out|timeout/i);
+      // The link stays down for 60 s: the step keeps failing and retrying, and the status keeps saying so.
+      let attempts = seen.attempts;
+      while (Date.now() - t0 < 60_000) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const name = seen.name;
+        const step: ClusterStatus['steps'][number] = (await clusterStatus(req.handle)).steps.find((x) => x.name === name)!;
+        assert.equal(step.state, 'running', `${step.name} gave up while its host was away: ${step.lastError}`);
+        assert.ok(step.lastError, `${step.name} shows no error at attempt ${step.attempts}`);
+        attempts = step.attempts;
+      }
+      assert.ok(attempts >= 3, `only ${attempts} attempts in 60 s`);
+      console.log(`worker-1 away for 60 s: ${seen.name} at attempt ${attempts}`);
       link('up');
       down = false;
       const { result, status } = await follow(req, () => {});
@@ -513,5 +745,208 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     } finally {
       if (down) link('up');
     }
+  });
+
+  it('adds a control plane by the addControlPlane update: the LB takes its backend by a reload, and /readyz through the LB never fails meanwhile', async () => {
+    const address = `${SUBNET}.23`;
+    await growLab({ name: 'cp-3', address, roles: ['controlplane'] });
+    const haproxy = await sh('lb', 'pgrep -o -x haproxy');
+    const etcdPids = await Promise.all(['etcd-1', 'etcd-2', 'etcd-3'].map((m) => sh(m, "pgrep -f '^/usr/local/bin/etcd '")));
+    const poller = pollApi('readyz');
+    const req = await addNode(env.client, spec.name, { name: 'cp-3', address }, 'controlplane');
+    const { result, status } = await follow(req, () => {});
+    const polled = await poller.stop();
+    assert.equal(result.state, 'Ready', status.error);
+    assert.equal(result.podRange, '10.244.5.0/24');
+    assert.deepEqual(
+      polled.failures,
+      [],
+      `${polled.failures.length} of ${polled.ok + polled.failures.length} /readyz requests through the LB failed`,
+    );
+    assert.ok(polled.ok >= 20, `only ${polled.ok} /readyz requests`);
+    assert.equal(await sh('lb', 'pgrep -o -x haproxy'), haproxy, 'haproxy was restarted, not reloaded');
+    assert.match(
+      await sh('lb', 'cat /etc/haproxy/haproxy.cfg'),
+      new RegExp(`^ {4}server cp-3 ${address.replaceAll('.', '\\.')}:6443$`, 'm'),
+    );
+    const node = await sh(
+      'admin',
+      'kubectl get node cp-3 -o jsonpath=\'{.spec.podCIDR} {.status.conditions[?(@.type=="Ready")].status} {.spec.taints[*].effect}\'',
+    );
+    assert.equal(node.trim(), '10.244.5.0/24 True NoSchedule');
+    // It serves: the API servers' endpoints list it, and its own /readyz answers.
+    const eps = await sh(
+      'admin',
+      'kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes -o jsonpath={.items[*].endpoints[*].addresses[*]}',
+    );
+    assert.ok(eps.split(/\s+/).includes(address), eps);
+    assert.equal((await sh('cp-3', `curl -sk --max-time 5 https://${address}:6443/readyz`)).trim(), 'ok');
+    assert.deepEqual(
+      await Promise.all(['etcd-1', 'etcd-2', 'etcd-3'].map((m) => sh(m, "pgrep -f '^/usr/local/bin/etcd '"))),
+      etcdPids,
+      'an etcd member restarted',
+    );
+  });
+
+  it('removes a worker: drained, its Node deleted, its host cleaned, the others forget it; its name and address come back with the same range', async () => {
+    const address = `${SUBNET}.33`;
+    const req = await removeWorker(env.client, spec.name, { name: 'worker-3' });
+    const { result, status } = await follow(req, () => {});
+    assert.equal(result.state, 'removed', status.error);
+    assert.equal(result.podRange, '10.244.4.0/24', 'its range stays reserved for its name');
+    assert.deepEqual(
+      status.steps.filter((s) => s.phase === 'remove').map((s) => [s.name, s.state]),
+      [
+        ['remove/drain/worker-3', 'done'],
+        ['remove/clean/worker-3', 'done'],
+      ],
+    );
+    assert.equal((await sh('admin', 'kubectl get node worker-3 --ignore-not-found -o name')).trim(), '');
+    // Its pods live elsewhere: the web Deployment is whole again, on the other workers.
+    await checks().deploymentSpreadOverWorkers();
+    // Its host: no service of hardway runs, no file of hardway is left but /etc/hosts (without hardway's block).
+    assert.equal((await sh('worker-3', "pgrep -fa '^/usr/local/(s)?bin/' || true")).trim(), '');
+    assert.deepEqual(
+      (await sh('worker-3', MANAGED_FILE_TIMES))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+      ['/etc/hosts'],
+    );
+    assert.doesNotMatch(await sh('worker-3', 'cat /etc/hosts'), /hardway/);
+    assert.equal((await sh('worker-3', 'ip -o link show cni0 2>/dev/null; ip -o link show flannel.1 2>/dev/null; true')).trim(), '');
+    for (const h of plan.hosts) assert.doesNotMatch(await sh(h.name, 'cat /etc/hosts'), /worker-3/, `${h.name} still lists worker-3`);
+    // The same name and address again: Ready with its old range.
+    const again = await follow(await addWorker(env.client, spec.name, { name: 'worker-3', address }), () => {});
+    assert.deepEqual({ state: again.result.state, podRange: again.result.podRange }, { state: 'Ready', podRange: '10.244.4.0/24' });
+  });
+
+  it('grows etcd from 3 to 5 members through `up`: each joins as a learner and is promoted; no running member restarts', async () => {
+    const joining: HostSpec[] = [
+      { name: 'etcd-4', address: `${SUBNET}.14`, roles: ['etcd'] },
+      { name: 'etcd-5', address: `${SUBNET}.15`, roles: ['etcd'] },
+    ];
+    await growLab(...joining);
+    const handle = env.client.workflow.getHandle(`cluster-${spec.name}`);
+    const current = (await handle.query(specQuery))!;
+    const pids = await Promise.all(['etcd-1', 'etcd-2', 'etcd-3'].map((m) => sh(m, "pgrep -f '^/usr/local/bin/etcd '")));
+    const units = await Promise.all(['etcd-1', 'etcd-2', 'etcd-3'].map((m) => sh(m, 'stat -c %Y /etc/systemd/system/etcd.service')));
+    const poller = pollApi('read');
+    const { result, status } = await follow(await applySpec(env.client, { ...current, hosts: [...current.hosts, ...joining] }), () => {});
+    const polled = await poller.stop();
+    assert.equal(result.outcome, 'converged', status.error);
+    assert.deepEqual(
+      status.steps.filter((s) => s.name.startsWith('etcd/join/')).map((s) => [s.name, s.state]),
+      [
+        ['etcd/join/etcd-4', 'done'],
+        ['etcd/join/etcd-5', 'done'],
+      ],
+    );
+    const members = await etcdMembers('etcd-1');
+    assert.deepEqual(members.map((m) => `${m.name}${m.isLearner ? ' (learner)' : ''}`).sort(), [
+      'etcd-1',
+      'etcd-2',
+      'etcd-3',
+      'etcd-4',
+      'etcd-5',
+    ]);
+    assert.deepEqual(
+      await Promise.all(['etcd-1', 'etcd-2', 'etcd-3'].map((m) => sh(m, "pgrep -f '^/usr/local/bin/etcd '"))),
+      pids,
+      'a running member restarted',
+    );
+    assert.deepEqual(
+      await Promise.all(['etcd-1', 'etcd-2', 'etcd-3'].map((m) => sh(m, 'stat -c %Y /etc/systemd/system/etcd.service'))),
+      units,
+    );
+    assert.match(await sh('etcd-4', 'cat /etc/etcd/bootstrap.env'), /^ETCD_INITIAL_CLUSTER_STATE=existing$/m);
+    // The API servers use all five.
+    assert.match(
+      await sh('cp-1', 'cat /etc/systemd/system/kube-apiserver.service'),
+      new RegExp(`${SUBNET.replaceAll('.', '\\.')}\\.15:2379`),
+    );
+    assert.deepEqual(polled.failures, [], 'the API through the LB failed while etcd grew');
+  });
+
+  it('replaces a lost etcd member: removed from etcd, a new host joins; the quorum never breaks', async () => {
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { hosts: { name: string; veth: string }[] };
+    const veth = state.hosts.find((h) => h.name === 'etcd-3')!.veth;
+    await growLab({ name: 'etcd-6', address: `${SUBNET}.16`, roles: ['etcd'] });
+    execFileSync('ip', ['link', 'set', veth, 'down']);
+    try {
+      const poller = pollApi('read');
+      const req = await replaceEtcdMember(env.client, spec.name, {
+        old: 'etcd-3',
+        name: 'etcd-6',
+        address: `${SUBNET}.16`,
+        hostLost: true,
+      });
+      const { result, status } = await follow(req, () => {});
+      const polled = await poller.stop();
+      assert.equal(result.state, 'replaced', status.error);
+      assert.ok(status.steps.some((s) => s.name === 'remove/etcd-leave/etcd-3' && s.state === 'done'));
+      assert.ok(!status.steps.some((s) => s.name === 'remove/clean/etcd-3'), 'a lost host is not contacted');
+      const members = await etcdMembers('etcd-1');
+      assert.deepEqual(members.map((m) => `${m.name}${m.isLearner ? ' (learner)' : ''}`).sort(), [
+        'etcd-1',
+        'etcd-2',
+        'etcd-4',
+        'etcd-5',
+        'etcd-6',
+      ]);
+      // Until the API servers are pointed at the new member set (the control-plane phase), a request whose etcd call goes
+      // to the lost member's address waits out its timeout: a few reads time out (curl's 3 s), none gets an error.
+      console.log(`reads through the LB during the replacement: ${polled.ok} ok, ${polled.failures.length} timed out`);
+      assert.ok(
+        polled.failures.every((f) => / 000 *$/.test(f)),
+        `a read failed with an answer, not a timeout: ${polled.failures.join('; ')}`,
+      );
+      assert.ok(polled.failures.length * 20 <= polled.ok, `${polled.failures.length} reads timed out, ${polled.ok} answered`);
+      // Once they are, none.
+      const afterwards = pollApi('read');
+      await new Promise((r) => setTimeout(r, 5000));
+      assert.deepEqual((await afterwards.stop()).failures, [], 'reads failed after the replacement');
+      for (const h of ['cp-1', 'worker-1']) assert.doesNotMatch(await sh(h, 'cat /etc/hosts'), /etcd-3/);
+    } finally {
+      execFileSync('ip', ['link', 'set', veth, 'up']);
+    }
+  });
+
+  it('resets every host: services stopped, the files of hardway gone, the CA kept; the workflow ends; up brings the cluster back on the same CA', async () => {
+    const handle = env.client.workflow.getHandle(`cluster-${spec.name}`);
+    const current = (await handle.query(specQuery))!;
+    const ca = await sh('ca', 'sha256sum /var/lib/hardway/ca/ca.crt /var/lib/hardway/ca/ca.key');
+    const caFiles = (await sh('ca', 'find /var/lib/hardway/ca -type f')).trim().split('\n');
+    const { result, status } = await follow(await resetCluster(env.client, spec.name, { includeCa: false }), () => {});
+    assert.equal(result.state, 'reset', status.error);
+    assert.equal(result.keptCa, true);
+    assert.deepEqual((await handle.result()) as unknown, {
+      cluster: spec.name,
+      state: 'reset',
+      includeCa: false,
+      hosts: current.hosts.map((h) => h.name),
+    });
+    for (const h of current.hosts) {
+      assert.equal(
+        (await sh(h.name, "pgrep -fa '^/usr/(local/)?s?bin/(etcd|kube|containerd|flanneld|haproxy)' || true")).trim(),
+        '',
+        `${h.name} still runs a service`,
+      );
+      const left = (await sh(h.name, MANAGED_FILE_TIMES))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0]);
+      assert.deepEqual(left, (h.name === 'ca' ? ['/etc/hosts', ...caFiles] : ['/etc/hosts']).sort(), `${h.name} keeps files of hardway`);
+      assert.doesNotMatch(await sh(h.name, 'cat /etc/hosts'), /hardway/, `${h.name}: /etc/hosts keeps the block of hardway`);
+    }
+    assert.equal(await sh('ca', 'sha256sum /var/lib/hardway/ca/ca.crt /var/lib/hardway/ca/ca.key'), ca, 'the CA was not kept');
+    // hardway's haproxy.cfg is gone (it had replaced the package's); the package stays, stopped and disabled.
+    assert.equal((await sh('lb', '[ -e /etc/haproxy/haproxy.cfg ] && echo there || echo gone')).trim(), 'gone');
+    assert.match(await sh('lb', 'systemctl is-enabled haproxy || true'), /disabled/);
+    // A new run of the workflow brings the same cluster up again on the hosts as reset left them, with the same CA.
+    const again = await follow(await applySpec(env.client, current), () => {});
+    assert.equal(again.result.outcome, 'converged', again.status.error);
+    assert.equal(await sh('ca', 'sha256sum /var/lib/hardway/ca/ca.crt /var/lib/hardway/ca/ca.key'), ca);
+    assert.equal((await sh('admin', 'kubectl get --raw /readyz')).trim(), 'ok');
   });
 });

@@ -30,6 +30,19 @@ export class LabCluster {
     if (!r.ok) throw new Error(`lab cluster.yaml does not validate: ${JSON.stringify(r.problems)}`);
     this.spec = r.spec;
     this.plan = planCluster(r.spec);
+    await this.startWorker();
+  }
+
+  /** The in-process worker (start() starts it): stopped, e.g. while worker processes of a drill take its place. */
+  async stopWorker(): Promise<void> {
+    this.worker?.shutdown();
+    await this.running?.catch(() => {});
+    this.worker = undefined;
+    this.running = undefined;
+  }
+
+  async startWorker(): Promise<void> {
+    if (this.worker) return;
     this.worker = await createWorker({ temporal: { address: this.env.address, namespace: 'default' }, pool: this.pool });
     this.running = this.worker.run();
   }

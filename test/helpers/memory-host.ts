@@ -22,6 +22,8 @@ import {
 } from '../../activities/host-shell.js';
 import { NODE_PROBE_SCRIPT, PROBED_COMMANDS, PROBE_SCRIPT } from '../../activities/preflight-facts.js';
 import { KERNEL_STATE_SCRIPT } from '../../activities/kernel.js';
+import { containerInventoryScript } from '../../activities/reset.js';
+import { CONTAINERD_BIN_DIR, CONTAINERD_ROOT_DIR, CONTAINERD_SOCKET } from '../../model/paths.js';
 import type { HostTarget } from '../../activities/types.js';
 import { cidrContains, formatIPv4, parseCidr } from '../../model/cidr.js';
 import { CommandFailed, ConnectionFailed } from '../../remote/errors.js';
@@ -46,6 +48,8 @@ export interface MemoryService {
   restarts: number;
   /** `systemctl reload` count (absent until the first). */
   reloads?: number;
+  /** `systemctl stop` count (absent until the first). */
+  stops?: number;
   /** What the running process loaded at its last (re)start: its unit file and, for haproxy, its config. */
   running?: { unit?: string; config?: string };
 }
@@ -86,6 +90,30 @@ interface Handler {
   mutates: boolean;
   run(m: RegExpMatchArray, input: Buffer | undefined): ExecResult;
 }
+
+/** iptables-save's view of one family: table -> chains (name, policy: "-" for a user chain) and rules, in order. */
+export type Netfilter = Record<string, { chains: [name: string, policy: string][]; rules: string[] }>;
+
+const BUILT_IN_CHAINS: Record<string, string[]> = {
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+};
+
+/** What a fresh host's firewall has: the operator's rule letting SSH in, and nothing else. */
+function freshNetfilter(): Record<'iptables' | 'ip6tables', Netfilter> {
+  const table = (name: string, rules: string[] = []) => ({
+    chains: BUILT_IN_CHAINS[name]!.map((c) => [c, 'ACCEPT'] as [string, string]),
+    rules,
+  });
+  return {
+    iptables: { filter: table('filter', ['-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT']), nat: table('nat') },
+    ip6tables: { filter: table('filter') },
+  };
+}
+
+/** The glob `pattern` (only `*`, within one path segment) as a regular expression. */
+const globRegExp = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
 
 const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
 const fail = (code: number, stderr: string, stdout = ''): ExecResult => ({ code, stdout, stderr });
@@ -154,6 +182,14 @@ export class MemoryHost implements HostShell {
   node = { cgroupV1: false, systemd: true, sysResource: true };
   /** Image references in containerd's k8s.io namespace. */
   readonly images = new Set<string>();
+  /** containerd's containers by "<namespace>/<id>", with a running task or not (the pods that ran here). */
+  readonly containers = new Map<string, { task: boolean }>();
+  /** Mounts beyond the host's own (/, /proc, /sys, /run, /var), in mount order: pod volumes, root file systems, netns. */
+  readonly mounts: string[] = [];
+  /** Network devices beyond `interfaces` and flannel.1: the CNI bridge cni0 once a pod ran. */
+  readonly links = new Set<string>();
+  /** The firewall per family, as iptables-save prints it; kube-proxy, the kubelet and flanneld add their chains at start. */
+  netfilter = freshNetfilter();
   /** flanneld's VXLAN device (flannel.1) once it has its lease: the address it sends from. */
   vxlan: { local: string } | undefined;
   /** Swap devices, kernel modules, and the node's kernel settings (value, writable here?). */
@@ -230,6 +266,10 @@ export class MemoryHost implements HostShell {
     c.kernel = structuredClone(this.kernel);
     for (const i of this.images) c.images.add(i);
     c.vxlan = this.vxlan ? { ...this.vxlan } : undefined;
+    for (const [k, v] of this.containers) c.containers.set(k, { ...v });
+    c.mounts.push(...this.mounts);
+    for (const l of this.links) c.links.add(l);
+    c.netfilter = structuredClone(this.netfilter);
     c.extra.push(...this.extra);
     return c;
   }
@@ -248,6 +288,11 @@ export class MemoryHost implements HostShell {
       ...services,
       ...images,
       ...(this.vxlan ? [`flannel.1 local ${this.vxlan.local}`] : []),
+      ...[...this.containers].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `container ${k}${v.task ? ' task' : ''}`),
+      ...this.mounts.map((m) => `mount ${m}`),
+      ...[...this.links].sort().map((l) => `link ${l}`),
+      this.iptablesSave('iptables'),
+      this.iptablesSave('ip6tables'),
       `daemon-reloads ${this.daemonReloads}`,
       `commands ${[...this.commands].sort().join(',')}`,
     ].join('\n');
@@ -502,7 +547,7 @@ export class MemoryHost implements HostShell {
       },
     },
     {
-      pattern: /^mkdir -p ((?:'?\/\S+ ?)+)$/,
+      pattern: /^mkdir -p ((?:'?\/\S+ )*'?\/\S+)$/,
       mutates: true,
       run: (m) => {
         for (const p of words(m[1]!)) if (!this.dirs.has(p)) this.dirs.set(p, 0o755);
@@ -589,6 +634,12 @@ export class MemoryHost implements HostShell {
       run: (m) => (this.dirs.get(words(m[1]!)[0]!) === 0o700 ? ok() : fail(1, '')),
     },
     {
+      // etcd's data of a membership: there once etcd has run here (the memory host's etcd keeps it until a reset).
+      pattern: /^\[ -d (\S+)\/member \]$/,
+      mutates: false,
+      run: (m) => (this.dirs.has(words(m[1]!)[0]!) && (this.services.get('etcd')?.starts ?? 0) > 0 ? ok() : fail(1, '')),
+    },
+    {
       pattern: /^mkdir -p (\S+) && chmod 0700 \S+$/,
       mutates: true,
       run: (m) => {
@@ -598,7 +649,8 @@ export class MemoryHost implements HostShell {
     },
     {
       // activities/host-shell.ts readTexts: each regular file that is there, after its marker line.
-      pattern: /^for p in ((?:\S+ ?)+); do if \[ -f "\$p" \]; then echo "@@hardway-file \$p"; cat -- "\$p"; echo; fi; done$/,
+      // (?:\S+ )*\S+, not (?:\S+ ?)+: that one backtracks exponentially on a long line that does not match.
+      pattern: /^for p in ((?:\S+ )*\S+); do if \[ -f "\$p" \]; then echo "@@hardway-file \$p"; cat -- "\$p"; echo; fi; done$/,
       mutates: false,
       run: (m) => {
         let out = '';
@@ -610,7 +662,7 @@ export class MemoryHost implements HostShell {
       },
     },
     {
-      pattern: /^sha256sum ((?:\S+ ?)+)$/,
+      pattern: /^sha256sum ((?:\S+ )*\S+)$/,
       mutates: false,
       run: (m) => {
         let out = '';
@@ -687,6 +739,7 @@ export class MemoryHost implements HostShell {
         s.active = true;
         s.running = { unit, ...(name === 'haproxy' ? { config: this.text('/etc/haproxy/haproxy.cfg') } : {}) };
         if (name === 'flanneld') this.flanneldStarted();
+        this.addChainsOf(name);
         return ok();
       },
     },
@@ -804,6 +857,218 @@ export class MemoryHost implements HostShell {
       },
     },
     // ---- Kubernetes: the control plane's, the nodes' and the add-ons' commands ----------------------------------
+    // ---- reset (activities/reset.ts) ---------------------------------------------------------------------------
+    {
+      pattern: /^systemctl (stop|disable) (\S+)$/,
+      mutates: true,
+      run: (m) => {
+        const name = words(m[2]!)[0]!;
+        if (m[1] === 'disable') {
+          if (this.unitFile(name) === undefined) return fail(1, `Failed to disable unit: Unit file ${name}.service does not exist.`);
+          this.service(name).enabled = false;
+          return ok();
+        }
+        if (this.unitFile(name) === undefined && !this.services.get(name)?.active)
+          return fail(5, `Failed to stop ${name}.service: Unit ${name}.service not loaded.`);
+        const s = this.service(name);
+        s.active = false;
+        s.stops = (s.stops ?? 0) + 1;
+        return ok();
+      },
+    },
+    {
+      pattern: containerInventoryScript(`${CONTAINERD_BIN_DIR}/ctr`, CONTAINERD_SOCKET),
+      mutates: false,
+      // The socket is there while containerd runs.
+      run: () => {
+        if (!this.containerdVersion()) return ok();
+        const byNs = new Map<string, string[]>();
+        for (const [key, c] of this.containers) {
+          const [ns, id] = key.split('/') as [string, string];
+          const lines = byNs.get(ns) ?? [];
+          byNs.set(ns, lines);
+          if (c.task) lines.push(`task ${ns} ${id}`);
+        }
+        for (const key of this.containers.keys()) {
+          const [ns, id] = key.split('/') as [string, string];
+          byNs.get(ns)!.push(`container ${ns} ${id}`);
+        }
+        return ok(
+          [...byNs.values()]
+            .flat()
+            .map((l) => `${l}\n`)
+            .join(''),
+        );
+      },
+    },
+    {
+      // activities/reset.ts deleteEach: each id; a failure counts only while the id is still listed.
+      pattern:
+        /^rc=0; for id in (.+); do (\S+) --address (\S+) -n (\S+) (tasks|containers) delete (?:-f )?"\$id" >\/dev\/null 2>&1 \|\| \{ .+ \}; done; exit \$rc$/,
+      mutates: true,
+      run: (m) => {
+        if (words(m[2]!)[0] !== `${CONTAINERD_BIN_DIR}/ctr` || !this.containerdVersion())
+          return fail(1, `ctr: failed to dial "${words(m[3]!)[0]}": connection refused`);
+        const ns = words(m[4]!)[0]!;
+        const left: string[] = [];
+        for (const id of words(m[1]!)) {
+          const c = this.containers.get(`${ns}/${id}`);
+          if (m[5] === 'tasks') {
+            if (c?.task) c.task = false; // killed and deleted; a task already gone is no longer listed
+          } else if (c && !c.task) this.containers.delete(`${ns}/${id}`);
+          else if (c) left.push(`containers ${id} in ${ns}: not deleted`); // a running task keeps its container
+        }
+        return left.length ? fail(1, left.join('\n')) : ok();
+      },
+    },
+    { pattern: 'cat /proc/self/mountinfo', mutates: false, run: () => ok(this.mountinfo()) },
+    {
+      pattern: /^umount (\S+)$/,
+      mutates: true,
+      run: (m) => {
+        const mp = words(m[1]!)[0]!;
+        const at = this.mounts.lastIndexOf(mp);
+        if (at < 0) return fail(32, `umount: ${mp}: not mounted.`);
+        if (this.mounts.some((o) => o.startsWith(`${mp}/`))) return fail(32, `umount: ${mp}: target is busy.`);
+        this.mounts.splice(at, 1);
+        return ok();
+      },
+    },
+    {
+      pattern: 'ip -o link show',
+      mutates: false,
+      run: () => {
+        const names = ['lo', ...this.interfaces.map((i) => i.name), ...(this.vxlan ? ['flannel.1'] : []), ...this.links];
+        return ok(
+          names
+            .map((n, i) => `${i + 1}: ${n}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP\\    link/ether\n`)
+            .join(''),
+        );
+      },
+    },
+    {
+      pattern: /^ip link delete (\S+)$/,
+      mutates: true,
+      run: (m) => {
+        const dev = words(m[1]!)[0]!;
+        if (dev === 'flannel.1' && this.vxlan) this.vxlan = undefined;
+        else if (!this.links.delete(dev)) return fail(1, `Cannot find device "${dev}"`);
+        return ok();
+      },
+    },
+    {
+      pattern: /^(iptables|ip6tables)-save$/,
+      mutates: false,
+      run: (m) => (this.commands.has('iptables') ? ok(this.iptablesSave(m[1] as 'iptables')) : fail(127, `sh: 1: ${m[1]}-save: not found`)),
+    },
+    {
+      pattern: /^(iptables|ip6tables)-restore -w 5$/,
+      mutates: true,
+      run: (m, input) => {
+        const family = m[1] as 'iptables' | 'ip6tables';
+        let table: { name: string; chains: [string, string][]; rules: string[] } | undefined;
+        for (const line of (input?.toString() ?? '').split('\n')) {
+          if (line.startsWith('*')) table = { name: line.slice(1), chains: [], rules: [] };
+          else if (line.startsWith(':') && table) {
+            const [name, policy] = line.slice(1).split(' ') as [string, string];
+            table.chains.push([name, policy]);
+          } else if (line.startsWith('-A ') && table) {
+            const chain = line.split(' ')[1]!;
+            if (!table.chains.some(([c]) => c === chain)) return fail(1, `${family}-restore: line: Chain '${chain}' does not exist`);
+            table.rules.push(line);
+          } else if (line === 'COMMIT' && table) {
+            this.netfilter[family][table.name] = { chains: table.chains, rules: table.rules };
+            table = undefined;
+          }
+        }
+        return ok();
+      },
+    },
+    {
+      // Which of the paths exist, and what the unquoted patterns match (as the host's shell expands them).
+      pattern:
+        /^for p in (.+); do if \[ -d "\$p" \] && \[ ! -L "\$p" \]; then echo "d \$p"; elif \[ -e "\$p" \] \|\| \[ -L "\$p" \]; then echo "f \$p"; fi; done$/,
+      mutates: false,
+      run: (m) => {
+        const paths = words(m[1]!).flatMap((w) => (w.includes('*') ? this.glob(w) : [w]));
+        return ok(
+          paths
+            .filter((p) => this.isDir(p) || this.files.has(p))
+            .map((p) => `${this.isDir(p) ? 'd' : 'f'} ${p}\n`)
+            .join(''),
+        );
+      },
+    },
+    {
+      pattern: /^\[ -e (\S+) \] \|\| \[ -L \S+ \]$/,
+      mutates: false,
+      run: (m) => {
+        const p = words(m[1]!)[0]!;
+        return this.isDir(p) || this.files.has(p) ? ok() : fail(1, '');
+      },
+    },
+    {
+      pattern: /^for d in (.+); do if \[ -d "\$d" \]; then echo "@@dir \$d"; ls -A1 -- "\$d"; fi; done$/,
+      mutates: false,
+      run: (m) =>
+        ok(
+          words(m[1]!)
+            .filter((d) => this.isDir(d))
+            .map(
+              (d) =>
+                `@@dir ${d}\n${this.children(d)
+                  .map((c) => `${c}\n`)
+                  .join('')}`,
+            )
+            .join(''),
+        ),
+    },
+    {
+      pattern: /^rm -rf -- (.+)$/,
+      mutates: true,
+      run: (m) => {
+        for (const p of words(m[1]!)) {
+          this.keepParents(p);
+          for (const f of [...this.files.keys()]) if (f === p || f.startsWith(`${p}/`)) this.files.delete(f);
+          for (const d of [...this.dirs.keys()]) if (d === p || d.startsWith(`${p}/`)) this.dirs.delete(d);
+          // containerd's images live in its root directory.
+          if (CONTAINERD_ROOT_DIR === p || CONTAINERD_ROOT_DIR.startsWith(`${p}/`)) this.images.clear();
+        }
+        return ok();
+      },
+    },
+    {
+      // A directory that is a mount point: is it empty; empty it (it stays, as a mount point does).
+      pattern: /^\[ -z "\$\(ls -A (\S+)\)" \]$/,
+      mutates: false,
+      run: (m) => (this.children(words(m[1]!)[0]!).length === 0 ? ok() : fail(1, '')),
+    },
+    {
+      pattern: /^find (.+) -mindepth 1 -maxdepth 1 -exec rm -rf -- \{\} \+$/,
+      mutates: true,
+      run: (m) => {
+        for (const d of words(m[1]!)) {
+          if (!this.isDir(d)) return fail(1, `find: '${d}': No such file or directory`);
+          this.dirs.set(d, this.dirs.get(d) ?? 0o755);
+          for (const f of [...this.files.keys()]) if (f.startsWith(`${d}/`)) this.files.delete(f);
+          for (const x of [...this.dirs.keys()]) if (x.startsWith(`${d}/`)) this.dirs.delete(x);
+        }
+        return ok();
+      },
+    },
+    {
+      pattern: /^rmdir -- (.+)$/,
+      mutates: true,
+      run: (m) => {
+        for (const d of words(m[1]!)) {
+          if (!this.isDir(d)) return fail(1, `rmdir: failed to remove '${d}': No such file or directory`);
+          if (this.children(d).length) return fail(1, `rmdir: failed to remove '${d}': Directory not empty`);
+          this.keepParents(d);
+          this.dirs.delete(d);
+        }
+        return ok();
+      },
+    },
     { pattern: /^cat (\S+)$/, mutates: false, run: (m) => this.cat(words(m[1]!)[0]!) },
     {
       // activities/kubectl.ts apiReady: the API's /readyz, anonymous, with the cluster CA.
@@ -910,6 +1175,99 @@ export class MemoryHost implements HostShell {
       },
     },
   ];
+
+  /** A directory: made by mkdir, or holding files (parents exist as long as what is in them does). */
+  isDir(path: string): boolean {
+    const prefix = `${path.replace(/\/+$/, '')}/`;
+    return this.dirs.has(path) || [...this.files.keys(), ...this.dirs.keys()].some((p) => p.startsWith(prefix));
+  }
+
+  /** The names directly in a directory, files and directories, sorted (ls -A1). */
+  children(dir: string): string[] {
+    const prefix = `${dir.replace(/\/+$/, '')}/`;
+    const names = [...this.files.keys(), ...this.dirs.keys()]
+      .filter((p) => p.startsWith(prefix))
+      .map((p) => p.slice(prefix.length).split('/')[0]!);
+    return [...new Set(names)].sort();
+  }
+
+  /** What a shell expands `pattern` to: the files and directories it matches, sorted. */
+  private glob(pattern: string): string[] {
+    const re = globRegExp(pattern);
+    const all = new Set<string>();
+    for (const p of [...this.files.keys(), ...this.dirs.keys()]) {
+      const parts = p.split('/');
+      for (let i = 2; i <= parts.length; i++) all.add(parts.slice(0, i).join('/'));
+    }
+    return [...all].filter((p) => re.test(p)).sort();
+  }
+
+  /** Before something in a directory goes, the directory stays on its own (a real file system keeps it). */
+  private keepParents(path: string): void {
+    const parts = path.split('/');
+    for (let i = 2; i < parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (this.isDir(d) && !this.dirs.has(d)) this.dirs.set(d, 0o755);
+    }
+  }
+
+  /** /proc/self/mountinfo: the host's own mounts, then `mounts` (spaces escaped as the kernel does). */
+  private mountinfo(): string {
+    const own = ['/', '/proc', '/sys', '/run', '/var'];
+    return [...own, ...this.mounts]
+      .map((mp, i) => `${i + 20} ${i ? 20 : 1} 0:${i + 30} / ${mp.replace(/ /g, '\\040')} rw,relatime shared:${i + 1} - tmpfs tmpfs rw\n`)
+      .join('');
+  }
+
+  iptablesSave(family: 'iptables' | 'ip6tables'): string {
+    const out = [`# Generated by ${family}-save v1.8.9 (nf_tables) (memory host)`];
+    for (const [name, t] of Object.entries(this.netfilter[family])) {
+      out.push(`*${name}`, ...t.chains.map(([c, p]) => `:${c} ${p} [0:0]`), ...t.rules, 'COMMIT');
+    }
+    out.push(`# Completed (memory host)`, '');
+    return out.join('\n');
+  }
+
+  /** A chain (a user chain, with its rules) in a table, made with the table's built-in chains when the table is new. */
+  private addChain(family: 'iptables' | 'ip6tables', table: string, chain: string, rules: string[] = []): void {
+    const t = (this.netfilter[family][table] ??= {
+      chains: BUILT_IN_CHAINS[table]!.map((c) => [c, 'ACCEPT'] as [string, string]),
+      rules: [],
+    });
+    if (!t.chains.some(([c]) => c === chain)) t.chains.push([chain, '-']);
+    for (const r of rules) if (!t.rules.includes(r)) t.rules.push(r);
+  }
+
+  /** The chains the node agents make when they start (kube-proxy in iptables mode, the kubelet's canary, flanneld). */
+  private addChainsOf(service: string): void {
+    const both = ['iptables', 'ip6tables'] as const;
+    if (service === 'kubelet')
+      for (const f of both) for (const t of ['mangle', 'nat', 'filter']) this.addChain(f, t, 'KUBE-KUBELET-CANARY');
+    if (service === 'kube-proxy') {
+      for (const f of both) for (const t of ['mangle', 'nat', 'filter']) this.addChain(f, t, 'KUBE-PROXY-CANARY');
+      this.addChain('iptables', 'nat', 'KUBE-SERVICES', [
+        '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+        '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      ]);
+      this.addChain('iptables', 'nat', 'KUBE-POSTROUTING', [
+        '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+        '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN',
+      ]);
+      this.addChain('iptables', 'nat', 'KUBE-SVC-NPX46M4PTMTKRN6Y', [
+        '-A KUBE-SERVICES -d 10.32.0.1/32 -p tcp -m comment --comment "default/kubernetes:https cluster IP" -j KUBE-SVC-NPX46M4PTMTKRN6Y',
+      ]);
+      this.addChain('iptables', 'filter', 'KUBE-FORWARD', [
+        '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
+      ]);
+    }
+    if (service === 'flanneld') {
+      this.addChain('iptables', 'filter', 'FLANNEL-FWD', [
+        '-A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD',
+        '-A FLANNEL-FWD -s 10.244.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT',
+      ]);
+      this.addChain('iptables', 'nat', 'FLANNEL-POSTRTG', ['-A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG']);
+    }
+  }
 
   etcdRuns(): boolean {
     return !this.down && !!this.services.get('etcd')?.active && this.etcdAnswers;

@@ -5,17 +5,13 @@
 //   node --import tsx --test test/unit/activities-converge.test.ts
 import assert from 'node:assert/strict';
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-
 import { createActivities } from '../../activities/index.js';
 import type { ActivityInput, ActivityName, ClusterActivities, StepFailureDetails, StepReport } from '../../activities/types.js';
 import { ENCRYPTION_CONFIG_PATH } from '../../model/paths.js';
-import { plan as makePlan } from '../../model/plan.js';
 import type { ClusterPlan } from '../../model/types.js';
-import { parseClusterFile } from '../../model/validate.js';
 import { createCA } from '../../pki/index.js';
 import {
   KUBE_APISERVER_UNIT_PATH,
@@ -31,15 +27,9 @@ import { PHASES, stepOf } from '../../workflows/phases/index.js';
 import { RESTART_MARK } from '../../activities/service.js';
 import { failure } from '../helpers/failure.js';
 import { labFor, runPhases, type MemoryLab, type StepRun } from '../helpers/memory-host.js';
+import { quietLogger, seedPlan } from '../helpers/seed-plan.js';
 
-const seedText = readFileSync(new URL('../../examples/seed-cluster.yaml', import.meta.url), 'utf8');
-function seedPlan(): ClusterPlan {
-  const r = parseClusterFile(seedText);
-  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
-  return makePlan(r.spec);
-}
-
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+const quiet = quietLogger;
 const input = <K extends ActivityName>(plan: ClusterPlan, activity: K, host: string): ActivityInput<K> =>
   stepOf(activity).input(plan, host);
 
@@ -141,18 +131,31 @@ describe('(a) a second run of each activity changes nothing and restarts nothing
 });
 
 describe('(b) a changed input rewrites what it renders and restarts exactly once', () => {
-  it('etcd: a changed initial cluster rewrites the unit, reloads systemd and restarts etcd once; the next run does nothing', async () => {
+  it('etcd: a changed membership (the initial cluster) rewrites nothing and restarts nothing on a running member', async () => {
+    const lab = converged.clone();
+    const h = lab.host('etcd-1');
+    const before = { ...h.service('etcd') };
+    const bootstrap = h.text('/etc/etcd/bootstrap.env');
+    assert.match(bootstrap!, /^ETCD_INITIAL_CLUSTER_STATE=new$/m);
+    const report = await run(lab, 'etcd/member', {
+      ...input(plan, 'etcd/member', 'etcd-1'),
+      initialCluster: `${plan.etcd.initialCluster},etcd-4=https://192.168.56.14:2380`,
+    });
+    assert.deepEqual(report.changed, []);
+    assert.equal(h.text('/etc/etcd/bootstrap.env'), bootstrap, 'read by etcd only while it has no data: left as it was');
+    assert.deepEqual(h.service('etcd'), before);
+  });
+
+  it('etcd: a changed unit (another certificate path) rewrites it, reloads systemd and restarts etcd once; the next run does nothing', async () => {
     const lab = converged.clone();
     const h = lab.host('etcd-1');
     const before = { ...h.service('etcd') };
     const reloads = h.daemonReloads;
-    const changedInput = {
-      ...input(plan, 'etcd/member', 'etcd-1'),
-      initialCluster: `${plan.etcd.initialCluster},etcd-4=https://192.168.56.14:2380`,
-    };
+    const base = input(plan, 'etcd/member', 'etcd-1');
+    const changedInput = { ...base, tls: { ...base.tls, server: { ...base.tls.server, certPath: '/etc/etcd/pki/server-2.crt' } } };
     const report = await run(lab, 'etcd/member', changedInput);
     assert.deepEqual(report.changed, [ETCD_UNIT_PATH, 'restarted etcd']);
-    assert.match(h.text(ETCD_UNIT_PATH)!, /--initial-cluster \S+,etcd-4=https:\/\/192\.168\.56\.14:2380 /);
+    assert.match(h.text(ETCD_UNIT_PATH)!, /--cert-file \/etc\/etcd\/pki\/server-2\.crt /);
     assert.equal(h.service('etcd').restarts, before.restarts + 1);
     assert.equal(h.service('etcd').starts, before.starts);
     assert.equal(h.daemonReloads, reloads + 1);
@@ -168,10 +171,8 @@ describe('(b) a changed input rewrites what it renders and restarts exactly once
     const lab = converged.clone();
     const h = lab.host('etcd-1');
     const before = { ...h.service('etcd') };
-    const changedInput = {
-      ...input(plan, 'etcd/member', 'etcd-1'),
-      initialCluster: `${plan.etcd.initialCluster},etcd-4=https://192.168.56.14:2380`,
-    };
+    const base = input(plan, 'etcd/member', 'etcd-1');
+    const changedInput = { ...base, tls: { ...base.tls, server: { ...base.tls.server, certPath: '/etc/etcd/pki/server-2.crt' } } };
     const first = await run(lab, 'etcd/member', { ...changedInput, deferRestarts: true });
     assert.equal(first.restartDeferred, true);
     assert.deepEqual(first.changed, [ETCD_UNIT_PATH, 'etcd marked for a restart (one host at a time)']);

@@ -2,24 +2,14 @@
 // change, never changes a host, and tells a step that depends on changes above from one that would fail.
 //   node --import tsx --test test/unit/activities-dry-run.test.ts
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-
 import { createActivities, dryRunShells } from '../../activities/index.js';
 import { dryRun, type DryRunReport } from '../../cli/dry-run.js';
-import { plan as makePlan } from '../../model/plan.js';
 import type { ClusterPlan } from '../../model/types.js';
-import { parseClusterFile } from '../../model/validate.js';
 import { ETCD_UNIT_PATH } from '../../render/etcd.js';
 import { PHASES } from '../../workflows/phases/index.js';
 import { labFor, runPhases, type MemoryLab } from '../helpers/memory-host.js';
-
-const seedText = readFileSync(new URL('../../examples/seed-cluster.yaml', import.meta.url), 'utf8');
-function seedPlan(): ClusterPlan {
-  const r = parseClusterFile(seedText);
-  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
-  return makePlan(r.spec);
-}
+import { seedPlan } from '../helpers/seed-plan.js';
 
 async function dry(plan: ClusterPlan, lab: MemoryLab): Promise<{ report: DryRunReport; lines: string[] }> {
   const shells = dryRunShells(lab);
@@ -94,7 +84,7 @@ describe('dry run', () => {
       assert.equal(certs.reason, `the step reads ca:/var/lib/hardway/ca/${ca}.crt, which a change above writes`, h);
       assert.deepEqual(certs.changes, []);
     }
-    // etcd: install, data directory, unit... until a read of what would have been written (a changing step whose
+    // etcd: install, data directory, how it first joins, unit... until a read of what would have been written (a changing step whose
     // verification waits for its own changes).
     const member = step('etcd/member', 'etcd-2');
     assert.equal(member.outcome, 'changes');
@@ -103,6 +93,7 @@ describe('dry run', () => {
       [
         'install etcd v3.6.16 (amd64) into /usr/local/bin from https://github.com/etcd-io/etcd/releases/download/v3.6.16',
         'mkdir -p /var/lib/etcd && chmod 0700 /var/lib/etcd',
+        'create /etc/etcd/bootstrap.env (0644)',
       ],
     );
     assert.equal(step('etcd/quorum', 'etcd-1').outcome, 'depends');

@@ -25,7 +25,22 @@ describe('hardway CLI', () => {
   });
 
   it('lists every command in --help, and every command answers --help with exit code 0', () => {
-    const commands = ['plan', 'up', 'status', 'retry', 'add-worker', 'kubeconfig', 'worker', 'server', 'lab', 'demo'];
+    const commands = [
+      'plan',
+      'up',
+      'status',
+      'retry',
+      'add-worker',
+      'add-control-plane',
+      'remove-worker',
+      'replace-etcd-member',
+      'reset',
+      'kubeconfig',
+      'worker',
+      'server',
+      'lab',
+      'demo',
+    ];
     const top = hardway('--help');
     assert.equal(top.status, 0, top.stderr);
     for (const c of commands) assert.match(top.stdout, new RegExp(`^\\s+${c}\\b`, 'm'), `hardway --help lacks ${c}`);
@@ -45,6 +60,24 @@ describe('hardway CLI', () => {
     assert.match(badPort.stderr, /--port 70000: give a TCP port between 1 and 65535/);
     const help = hardway('add-worker', '--help');
     for (const o of ['--name', '--address', '--user', '--port', '--request-id', '--wait']) assert.ok(help.stdout.includes(o), `lacks ${o}`);
+  });
+
+  it('reset asks before it changes anything: without a terminal and without --yes it refuses, naming --yes', () => {
+    const r = hardway('reset', 'lab', '--address', '127.0.0.1:1');
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /not on a terminal, so nothing was asked: run again with --yes to go ahead/i);
+    const help = hardway('reset', '--help');
+    for (const o of ['--include-ca', '--yes', '--wait']) assert.ok(help.stdout.includes(o), `lacks ${o}`);
+  });
+
+  it('remove-worker and replace-etcd-member take the names they act on', () => {
+    const noName = hardway('remove-worker', 'lab');
+    assert.notEqual(noName.status, 0);
+    assert.match(noName.stderr, /missing required argument 'name'/);
+    const noNew = hardway('replace-etcd-member', 'lab', 'etcd-3', '--address', '192.168.56.14');
+    assert.notEqual(noNew.status, 0);
+    assert.match(noNew.stderr, /--name/);
+    assert.ok(hardway('remove-worker', '--help').stdout.includes('--host-lost'));
   });
 
   it('hardway temporal runs the Temporal CLI that setup installed, with the arguments as given', () => {

@@ -30,7 +30,7 @@ function only(problems: Problem[], code: string, path: string): Problem {
   assert.equal(p.code, code);
   assert.equal(p.path, path);
   assert.equal(p.severity, 'error');
-  assert.match(p.message, /not supported yet on a running cluster/);
+  assert.match(p.message, /not supported yet on a running cluster|`up` does not remove/);
   assert.ok(p.fix && p.fix.length > 0);
   return p;
 }
@@ -99,13 +99,16 @@ describe('refusedChanges', () => {
     assert.equal(set[0]?.fix, 'remove networks.infrastructure again');
   });
 
-  it('a new etcd member, a new etcd role, a dropped etcd role, a removed etcd host', () => {
-    const newHost = only(
-      refused((s) => s.hosts.push({ name: 'etcd-4', address: '192.168.56.14', roles: ['etcd'] })),
-      'etcd-members-changed',
-      'hosts[10]',
+  it('new etcd hosts join; a new etcd role, a dropped etcd role, a removed etcd host are refused, naming replace-etcd-member', () => {
+    assert.deepEqual(
+      refused((s) =>
+        s.hosts.push(
+          { name: 'etcd-4', address: '192.168.56.14', roles: ['etcd'] },
+          { name: 'etcd-5', address: '192.168.56.15', roles: ['etcd'] },
+        ),
+      ),
+      [],
     );
-    assert.match(newHost.fix!, /growing or shrinking etcd comes with a later release/);
     only(
       refused((s) => s.hosts[5]!.roles.push('etcd')),
       'etcd-members-changed',
@@ -117,12 +120,18 @@ describe('refusedChanges', () => {
       'hosts[3].roles',
     );
     assert.match(dropped.fix!, /^put hosts\[3\]\.roles back to \[etcd\]/);
+    assert.match(dropped.fix!, /hardway replace-etcd-member hardway etcd-3 --name NEW --address ADDRESS/);
     const removed = only(
       refused((s) => s.hosts.splice(3, 1)),
       'etcd-members-changed',
       'hosts',
     );
     assert.match(removed.fix!, /^put hosts\[3\] back as it was \(name: etcd-3, address: 192\.168\.56\.13, roles: \[etcd\]\)/);
+    assert.match(removed.fix!, /hardway replace-etcd-member hardway etcd-3/);
+    // The same removal, as a replaceEtcdMember request takes it: allowed.
+    const next = seed();
+    next.hosts.splice(3, 1, { name: 'etcd-4', address: '192.168.56.14', roles: ['etcd'] });
+    assert.deepEqual(refusedChanges(current, next, all, { removing: ['etcd-3'] }), []);
   });
 
   it('the etcd member set may not change even for hosts not established yet', () => {
@@ -140,7 +149,19 @@ describe('refusedChanges', () => {
       'hosts',
     );
     assert.match(p.message, /"worker-1"/);
-    assert.match(p.fix!, /^put hosts\[7\] back as it was/);
+    assert.match(p.fix!, /^run: hardway remove-worker hardway worker-1 /);
+    assert.match(p.fix!, /put hosts\[7\] back as it was/);
+    // Through removeWorker it may go.
+    const next = seed();
+    next.hosts.splice(7, 1);
+    assert.deepEqual(refusedChanges(current, next, all, { removing: ['worker-1'] }), []);
+    // A control plane cannot be removed: the fix says so, and names reset.
+    const cp = only(
+      refused((s) => s.hosts.splice(5, 1)),
+      'established-host-removed',
+      'hosts',
+    );
+    assert.match(cp.fix!, /only workers can be removed \(hardway remove-worker\).*hardway reset hardway/);
   });
 
   it("an established host's address or roles changed", () => {
@@ -149,7 +170,10 @@ describe('refusedChanges', () => {
       'established-host-address-changed',
       'hosts[7].address',
     );
-    assert.equal(moved.fix, 'put hosts[7].address back to 192.168.56.31');
+    assert.match(
+      moved.fix!,
+      /^put hosts\[7\]\.address back to 192\.168\.56\.31; to move the worker, take it out \(hardway remove-worker hardway worker-1\)/,
+    );
     const repurposed = only(
       refused((s) => (s.hosts[7]!.roles = ['controlplane'])),
       'established-host-roles-changed',

@@ -8,7 +8,7 @@ import { parseClusterFile } from '../../model/validate.js';
 import { plan } from '../../model/plan.js';
 import type { ClusterPlan, PlannedCertificate } from '../../model/types.js';
 import { mergeHostsFile, renderHostsBlock, type HostsBlockInput } from '../../render/hosts-file.js';
-import { renderEtcdUnit, type EtcdUnitInput } from '../../render/etcd.js';
+import { renderEtcdBootstrap, renderEtcdUnit, type EtcdUnitInput } from '../../render/etcd.js';
 import { renderHaproxyConfig, type HaproxyConfigInput } from '../../render/haproxy.js';
 import { placementFor } from '../../render/placements.js';
 
@@ -31,7 +31,6 @@ const etcdOf = (p: ClusterPlan, member: string): EtcdUnitInput => {
   return {
     cluster: p.name,
     member: m,
-    initialCluster: p.etcd.initialCluster,
     tls: { server: placementFor(cert(p, `etcd-server-${member}`), member), peer: placementFor(cert(p, `etcd-peer-${member}`), member) },
   };
 };
@@ -88,13 +87,31 @@ describe('etcd unit', () => {
     assert.match(unit, /--listen-client-urls https:\/\/192\.168\.56\.12:2379,https:\/\/127\.0\.0\.1:2379/);
     assert.match(unit, /--advertise-client-urls https:\/\/192\.168\.56\.12:2379 /);
     assert.match(unit, /--listen-peer-urls https:\/\/192\.168\.56\.12:2380/);
-    assert.match(
-      unit,
-      /--initial-cluster etcd-1=https:\/\/192\.168\.56\.11:2380,etcd-2=https:\/\/192\.168\.56\.12:2380,etcd-3=https:\/\/192\.168\.56\.13:2380/,
-    );
     assert.match(unit, /--client-cert-auth/);
     assert.match(unit, /--peer-client-cert-auth/);
     assert.ok(!unit.includes('10.0.2.15'));
+  });
+
+  it('keeps how the member first joins out of the unit: a change of membership never rewrites a running member', () => {
+    const p = seedPlan();
+    const unit = renderEtcdUnit(etcdOf(p, 'etcd-2'));
+    assert.doesNotMatch(unit, /initial-cluster/);
+    assert.match(unit, /^EnvironmentFile=-\/etc\/etcd\/bootstrap\.env$/m);
+    const m = p.etcd.members.find((x) => x.name === 'etcd-2')!;
+    const env = renderEtcdBootstrap({ cluster: p.name, member: m, initialCluster: p.etcd.initialCluster, state: 'new' });
+    assert.match(
+      env,
+      /^ETCD_INITIAL_CLUSTER=etcd-1=https:\/\/192\.168\.56\.11:2380,etcd-2=https:\/\/192\.168\.56\.12:2380,etcd-3=https:\/\/192\.168\.56\.13:2380$/m,
+    );
+    assert.match(env, /^ETCD_INITIAL_CLUSTER_STATE=new$/m);
+    assert.match(env, /^ETCD_INITIAL_CLUSTER_TOKEN=hardway-hardway$/m);
+    const joining = renderEtcdBootstrap({
+      cluster: p.name,
+      member: m,
+      initialCluster: 'etcd-1=https://192.168.56.11:2380,etcd-2=https://192.168.56.12:2380',
+      state: 'existing',
+    });
+    assert.match(joining, /^ETCD_INITIAL_CLUSTER_STATE=existing$/m);
   });
 
   it('follows other addresses (nothing hard-wired to the seed)', () => {
@@ -139,6 +156,7 @@ describe('haproxy.cfg', () => {
 
 // The exact files the renderers wrote when they took the whole plan: hosts must not see a difference.
 describe('the files are the same as before the renderers took fragments', () => {
+  // Changed on purpose since (issue 9): the bootstrap flags moved to /etc/etcd/bootstrap.env.
   it('etcd unit of the seed', () => {
     assert.equal(
       renderEtcdUnit(etcdOf(seedPlan(), 'etcd-2')),
@@ -150,6 +168,7 @@ Wants=network-online.target
 
 [Service]
 Type=notify
+EnvironmentFile=-/etc/etcd/bootstrap.env
 ExecStart=/usr/local/bin/etcd \\
   --name etcd-2 \\
   --data-dir /var/lib/etcd \\
@@ -157,9 +176,6 @@ ExecStart=/usr/local/bin/etcd \\
   --advertise-client-urls https://192.168.56.12:2379 \\
   --listen-peer-urls https://192.168.56.12:2380 \\
   --initial-advertise-peer-urls https://192.168.56.12:2380 \\
-  --initial-cluster etcd-1=https://192.168.56.11:2380,etcd-2=https://192.168.56.12:2380,etcd-3=https://192.168.56.13:2380 \\
-  --initial-cluster-token hardway-hardway \\
-  --initial-cluster-state new \\
   --cert-file /etc/etcd/pki/server.crt \\
   --key-file /etc/etcd/pki/server.key \\
   --trusted-ca-file /etc/etcd/pki/ca.crt \\
@@ -257,7 +273,7 @@ describe('a fragment that contradicts itself is a non-retryable ConfigurationErr
   it('an etcd member missing from the initial cluster', () => {
     const input = etcdOf(seedPlan(), 'etcd-1');
     assert.throws(
-      () => renderEtcdUnit({ ...input, initialCluster: 'etcd-2=https://192.168.56.12:2380' }),
+      () => renderEtcdBootstrap({ ...input, initialCluster: 'etcd-2=https://192.168.56.12:2380', state: 'new' }),
       nonRetryable(/not in the initial cluster/),
     );
   });

@@ -11,8 +11,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { TASK_QUEUE, workflowIdFor } from '../../temporal/constants.js';
 import { clusterWorkflow, ENTITY_PATCH } from '../../workflows/cluster.js';
 import {
+  addControlPlaneSignal,
   addWorkerSignal,
   applySignal,
+  removeWorkerSignal,
   applyUpdate,
   retrySignal,
   retryUpdate,
@@ -20,7 +22,7 @@ import {
   type ClusterStatus,
 } from '../../workflows/status.js';
 import { CLUSTER_NAME, CLUSTER_PHASE } from '../../temporal/search-attributes.js';
-import { addWorker, applySpec, follow, retryCluster } from '../../cli/cluster-ops.js';
+import { addNode, addWorker, applySpec, follow, removeWorker, resetCluster, retryCluster } from '../../cli/cluster-ops.js';
 import { UsageError } from '../../cli/load-spec.js';
 import { devServer } from '../helpers/temporal.js';
 import type { CallRecord } from './fixtures/doubles.js';
@@ -301,6 +303,157 @@ describe('cluster workflow', () => {
       assert.equal(ready.changes.filter((c) => c.requestId === 'sig-w4').length, 1, 'a signal sent twice is applied once');
       assert.equal(callsOf(calls, 'workers/ready', 'worker-4').length, 1);
     });
+  });
+
+  it('addControlPlane: its certificates, the control-plane and node phases on it, the load balancer reloaded; the etcd members untouched', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('growcp');
+    await withWorker(env, {}, calls, async () => {
+      const r1 = await (await applySpec(env.client, spec)).update.result();
+      const before = calls.length;
+      const added = await (
+        await addNode(env.client, spec.name, { name: 'cp-3', address: '192.168.56.23' }, 'controlplane')
+      ).update.result();
+      assert.deepEqual(
+        { name: added.name, podRange: added.podRange, state: added.state, generation: added.generation },
+        { name: 'cp-3', podRange: '10.244.4.0/24', state: 'Ready', generation: r1.generation + 1 },
+      );
+      const mine = calls.slice(before);
+      for (const a of ['pki/certificates', 'controlplane/services', 'workers/kubelet', 'workers/ready'] as const) {
+        assert.equal(callsOf(mine, a, 'cp-3').length, 1, `${a} ran on cp-3`);
+      }
+      assert.equal(callsOf(mine, 'loadbalancer/haproxy', 'lb').length, 1);
+      assert.deepEqual(
+        callsOf(mine, 'etcd/member').map((c) => c.service),
+        ['unchanged', 'unchanged', 'unchanged'],
+        'no etcd member restarted',
+      );
+      const spec2 = await env.client.workflow.getHandle(workflowIdFor(spec.name)).query('spec');
+      assert.deepEqual((spec2 as { hosts: { name: string; roles: string[] }[] }).hosts.at(-1), {
+        name: 'cp-3',
+        address: '192.168.56.23',
+        roles: ['controlplane'],
+      });
+      // The signal of the same name; a taken name is refused into the change log.
+      const handle = env.client.workflow.getHandle(workflowIdFor(spec.name));
+      await handle.signal(addControlPlaneSignal, { name: 'cp-1', address: '192.168.56.24', requestId: 'sig-cp1' });
+      const refused = await eventually(
+        async () => (await status(spec.name)).changes.find((c) => c.requestId === 'sig-cp1'),
+        'refusal recorded',
+      );
+      assert.match(refused.summary, /name cp-1 is already in use/);
+    });
+  });
+
+  it('removeWorker: drained and deleted, its host cleaned, the others lose its /etc/hosts line; its range stays with its name; up with the worker dropped names the command', async () => {
+    const calls: CallRecord[] = [];
+    const spec = withHost(seedSpec('shrink'), { name: 'worker-3', address: '192.168.56.33', roles: ['worker'] });
+    await withWorker(env, {}, calls, async () => {
+      const r1 = await (await applySpec(env.client, spec)).update.result();
+      const dropped = { ...spec, hosts: spec.hosts.filter((h) => h.name !== 'worker-2') };
+      // `up` with a file that dropped a set-up worker: refused, naming the command.
+      await assert.rejects(applySpec(env.client, dropped), (err: unknown) => {
+        assert.ok(err instanceof UsageError, String(err));
+        assert.match(err.message, /hardway remove-worker shrink worker-2/);
+        return true;
+      });
+      // Refusals: not a worker, no such host.
+      const events = await historyEvents(spec.name);
+      await assert.rejects(removeWorker(env.client, spec.name, { name: 'cp-1' }), /not only a worker.*hardway reset shrink/s);
+      await assert.rejects(
+        removeWorker(env.client, spec.name, { name: 'worker-9' }),
+        /no host worker-9: its workers are worker-1, worker-2, worker-3/,
+      );
+      assert.equal(await historyEvents(spec.name), events, 'rejected updates leave no trace in history');
+
+      const before = calls.length;
+      const removed = await (await removeWorker(env.client, spec.name, { name: 'worker-2' })).update.result();
+      assert.deepEqual(
+        { name: removed.name, state: removed.state, podRange: removed.podRange },
+        { name: 'worker-2', state: 'removed', podRange: r1.podAllocations['worker-2'] },
+      );
+      const mine = calls.slice(before);
+      const drain = callsOf(mine, 'remove/drain', 'worker-2');
+      const clean = callsOf(mine, 'remove/clean', 'worker-2');
+      assert.equal(drain.length, 1);
+      assert.equal(clean.length, 1);
+      assert.ok(drain[0]!.end! <= clean[0]!.start, 'drained before its host is cleaned');
+      assert.ok(clean[0]!.end! <= Math.min(...callsOf(mine, 'hosts/hosts-file').map((c) => c.start)), 'cleaned before /etc/hosts');
+      assert.equal(mine.filter((c) => c.host === 'worker-2' && !c.activity.startsWith('remove/')).length, 0, 'nothing else ran on it');
+      assert.deepEqual(
+        callsOf(mine, 'hosts/hosts-file')
+          .map((c) => c.host)
+          .sort(),
+        dropped.hosts.map((h) => h.name).sort(),
+      );
+      const st = await status(spec.name);
+      assert.equal(st.state, 'converged');
+      assert.equal(st.removing, undefined);
+      assert.equal(st.podAllocations['worker-2'], r1.podAllocations['worker-2'], 'its range stays reserved for its name');
+      assert.match(st.changes.at(-1)!.summary, /removed worker-2/);
+
+      // The file without worker-2 now converges as it is; a new name does not get worker-2's range, the same name does.
+      await (await applySpec(env.client, dropped)).update.result();
+      const w4 = await (await addWorker(env.client, spec.name, { name: 'worker-4', address: '192.168.56.34' })).update.result();
+      assert.notEqual(w4.podRange, r1.podAllocations['worker-2']);
+      const again = await (await addWorker(env.client, spec.name, { name: 'worker-2', address: '192.168.56.32' })).update.result();
+      assert.equal(again.podRange, r1.podAllocations['worker-2'], 'the name is usable again, with its range');
+
+      // A lost host: its Node deleted, the host not contacted; by signal.
+      const n = calls.length;
+      await env.client.workflow
+        .getHandle(workflowIdFor(spec.name))
+        .signal(removeWorkerSignal, { name: 'worker-3', hostLost: true, requestId: 'lost-w3' });
+      await eventually(async () => {
+        const s = await status(spec.name);
+        return s.state === 'converged' && s.changes.some((c) => c.requestId === 'lost-w3') && !s.removing ? s : undefined;
+      }, 'worker-3 removed');
+      assert.equal(callsOf(calls.slice(n), 'remove/drain', 'worker-3').length, 1);
+      assert.equal(callsOf(calls.slice(n), 'remove/clean', 'worker-3').length, 0, 'a lost host is not contacted');
+    });
+  });
+
+  it('reset: every host reset, the workflow ends; a blocked reset resumes with retry; up starts the cluster again', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('wipe');
+    await withWorker(
+      env,
+      {
+        failFirst: [
+          { activity: 'reset/host', host: 'worker-1', times: 1, type: 'ConfigurationError', message: 'disk on fire', nonRetryable: true },
+        ],
+      },
+      calls,
+      async () => {
+        await (await applySpec(env.client, spec)).update.result();
+        const first = await (await resetCluster(env.client, spec.name, { includeCa: false })).update.result();
+        assert.equal(first.state, 'blocked');
+        assert.match(first.blocked![0]!.step, /^reset\/host\/worker-1$/);
+        // Nothing else is accepted meanwhile.
+        await assert.rejects(applySpec(env.client, spec), /being reset/);
+        const n = calls.length;
+        const resumed = await (await retryCluster(env.client, spec.name)).update.result();
+        assert.equal(resumed.outcome, 'converged');
+        assert.deepEqual(
+          callsOf(calls.slice(n), 'reset/host').map((c) => c.host),
+          ['worker-1'],
+          'only the blocked host ran again',
+        );
+        assert.deepEqual(
+          callsOf(calls, 'reset/host')
+            .map((c) => c.host)
+            .sort(),
+          [...spec.hosts.map((h) => h.name), 'worker-1'].sort(),
+        );
+        const handle = env.client.workflow.getHandle(workflowIdFor(spec.name));
+        const ended = (await handle.result()) as { state: string; includeCa: boolean };
+        assert.deepEqual({ state: ended.state, includeCa: ended.includeCa }, { state: 'reset', includeCa: false });
+        // up again: a new run of the same workflow id converges from scratch.
+        const again = await (await applySpec(env.client, spec)).update.result();
+        assert.equal(again.outcome, 'converged');
+        assert.equal(again.generation, 1);
+      },
+    );
   });
 
   it('status without a worker answers within seconds: it says no worker answers, and what the server knows', async () => {

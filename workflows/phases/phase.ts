@@ -6,10 +6,15 @@ import type { ClusterPlan } from '../../model/types.js';
 export interface Step<K extends ActivityName = ActivityName> {
   /** The activity type, "<phase>/<step>"; with "/<host>" it is the activity id and the step's status name. */
   activity: K;
-  /** Hosts the step runs for, in order (one entry for a cluster-wide step: the host it runs on). */
-  hosts(plan: ClusterPlan): string[];
+  /**
+   * Hosts the step runs for, in order (one entry for a cluster-wide step: the host it runs on). `established`: the
+   * hosts a finished converge set up (none for a new cluster, and in a dry run).
+   */
+  hosts(plan: ClusterPlan, established?: readonly string[]): string[];
   /** The fragment of the plan the activity needs for one host: never the whole plan. */
-  input(plan: ClusterPlan, host: string): ActivityInput<K>;
+  input(plan: ClusterPlan, host: string, established?: readonly string[]): ActivityInput<K>;
+  /** Hosts one at a time, in order, always (etcd members join one by one). */
+  oneAtATime?: boolean;
   /** "bounded" (default): at most the workflow's parallelism at once; "all": every host at once. */
   fanOut?: 'bounded' | 'all';
   /**
