@@ -46,6 +46,12 @@ defaults
     # A connection an API server refuses (it is stopping) is tried again on another one.
     retries 3
     option redispatch
+    # Sessions to an API server that is taken out are not cut: one that stops gracefully finishes its requests and
+    # closes its watches itself. One whose host died is noticed by TCP keepalives within about a minute.
+    option srvtcpka
+    srvtcpka-idle 30s
+    srvtcpka-intvl 10s
+    srvtcpka-cnt 3
 
 frontend kube-apiserver
     bind ${input.address}:${input.port}
@@ -55,7 +61,7 @@ backend control-planes
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server check check-ssl verify none inter ${LB_BACKEND_CHECK.interS}s fall ${LB_BACKEND_CHECK.fall} rise ${LB_BACKEND_CHECK.rise} on-marked-down shutdown-sessions
+    default-server check check-ssl verify none inter ${LB_BACKEND_CHECK.interS}s fall ${LB_BACKEND_CHECK.fall} rise ${LB_BACKEND_CHECK.rise}
 ${servers.join('\n')}
 `;
 }

@@ -1,9 +1,10 @@
 // hardway up: apply a cluster file to its cluster's workflow, starting the workflow when there is none
 // (update-with-start). The action, upAction, is also what `demo` runs.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { temporalOptions, connectClient, type TemporalFlags } from '../../temporal/connection.js';
 import { embeddedWorker, err, out } from '../io.js';
 import { loadSpec } from '../load-spec.js';
+import { temporalUiUrl, workflowPage } from '../../temporal/ui-url.js';
 import { temporalFlags } from '../options.js';
 
 /**
@@ -19,6 +20,7 @@ export type UpFlags = TemporalFlags & {
   identity?: string;
   parallelism?: number;
   dryRun?: boolean;
+  uiUrl?: string;
 };
 
 export function upCommand(program: Command): void {
@@ -34,7 +36,12 @@ export function upCommand(program: Command): void {
       .option('--worker', 'also run a worker in this process for the duration (implies --wait)')
       .option('--identity <file>', "SSH private key for the embedded worker; overrides the cluster file's ssh.identityFile")
       .option('--parallelism <n>', 'per-host steps of one phase running at once', (v) => Number(v), DEFAULT_PARALLELISM)
-      .option('--dry-run', 'list what would change on each host, reading the hosts over SSH and changing nothing (no workflow)'),
+      .option('--dry-run', 'list what would change on each host, reading the hosts over SSH and changing nothing (no workflow)')
+      .addOption(
+        new Option('--ui-url <url>', "the Temporal web UI, for the link printed (default: the dev server's, when it answers)").env(
+          'HARDWAY_TEMPORAL_UI',
+        ),
+      ),
   ).action(upAction);
 }
 
@@ -49,7 +56,12 @@ export async function upAction(o: UpFlags): Promise<void> {
     const slow = setTimeout(() => err('waiting for a worker on task queue "hardway" to take the request (hardway worker)'), 5000);
     const req = await applySpec(client, spec, { parallelism: o.parallelism ?? DEFAULT_PARALLELISM }).finally(() => clearTimeout(slow));
     out(`cluster ${spec.name}: the workflow ${req.handle.workflowId} accepted ${o.file}`);
-    out(`Temporal UI: http://localhost:8233/namespaces/${topts.namespace}/workflows/${req.handle.workflowId}`);
+    const ui = await temporalUiUrl(topts.address, o.uiUrl);
+    out(
+      ui
+        ? `Temporal UI: ${workflowPage(ui, topts.namespace, req.handle.workflowId)}`
+        : `Temporal UI: not known for ${topts.address} (give it with --ui-url or HARDWAY_TEMPORAL_UI); the workflow is ${req.handle.workflowId}`,
+    );
     if (!o.wait && !o.worker) {
       out(`follow it with: hardway status ${spec.name}`);
       return;

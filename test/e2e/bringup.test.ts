@@ -804,15 +804,9 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     assert.equal((await sh('admin', 'kubectl get node worker-3 --ignore-not-found -o name')).trim(), '');
     // Its pods live elsewhere: the web Deployment is whole again, on the other workers.
     await checks().deploymentSpreadOverWorkers();
-    // Its host: no service of hardway runs, no file of hardway is left but /etc/hosts (without hardway's block).
+    // Its host: no service of hardway runs, and it has the files it had before hardway (/etc/hosts without hardway's block).
     assert.equal((await sh('worker-3', "pgrep -fa '^/usr/local/(s)?bin/' || true")).trim(), '');
-    assert.deepEqual(
-      (await sh('worker-3', MANAGED_FILE_TIMES))
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' ')[0]),
-      ['/etc/hosts'],
-    );
+    assert.deepEqual(await filePaths('worker-3'), freshFiles.get('worker-3'));
     assert.doesNotMatch(await sh('worker-3', 'cat /etc/hosts'), /hardway/);
     assert.equal((await sh('worker-3', 'ip -o link show cni0 2>/dev/null; ip -o link show flannel.1 2>/dev/null; true')).trim(), '');
     for (const h of plan.hosts) assert.doesNotMatch(await sh(h.name, 'cat /etc/hosts'), /worker-3/, `${h.name} still lists worker-3`);
@@ -932,11 +926,12 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
         '',
         `${h.name} still runs a service`,
       );
-      const left = (await sh(h.name, MANAGED_FILE_TIMES))
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' ')[0]);
-      assert.deepEqual(left, (h.name === 'ca' ? ['/etc/hosts', ...caFiles] : ['/etc/hosts']).sort(), `${h.name} keeps files of hardway`);
+      const before = freshFiles.get(h.name)!;
+      assert.deepEqual(
+        await filePaths(h.name),
+        (h.name === 'ca' ? [...before, ...caFiles] : before).sort(),
+        `${h.name} keeps files of hardway`,
+      );
       assert.doesNotMatch(await sh(h.name, 'cat /etc/hosts'), /hardway/, `${h.name}: /etc/hosts keeps the block of hardway`);
     }
     assert.equal(await sh('ca', 'sha256sum /var/lib/hardway/ca/ca.crt /var/lib/hardway/ca/ca.key'), ca, 'the CA was not kept');

@@ -193,7 +193,8 @@ WantedBy=multi-user.target
 `,
     );
   });
-  // Changed on purpose since (issue 8): the unprivileged user, and backends checked with GET /readyz over TLS.
+  // Changed on purpose since (issue 8): the unprivileged user, and backends checked with GET /readyz over TLS; (issue 9)
+  // sessions are not cut when a backend is taken out, and TCP keepalives notice a dead one.
   it('haproxy.cfg of the seed', () => {
     assert.equal(
       renderHaproxyConfig(lbOf(seedPlan(), 'lb')),
@@ -217,6 +218,12 @@ defaults
     # A connection an API server refuses (it is stopping) is tried again on another one.
     retries 3
     option redispatch
+    # Sessions to an API server that is taken out are not cut: one that stops gracefully finishes its requests and
+    # closes its watches itself. One whose host died is noticed by TCP keepalives within about a minute.
+    option srvtcpka
+    srvtcpka-idle 30s
+    srvtcpka-intvl 10s
+    srvtcpka-cnt 3
 
 frontend kube-apiserver
     bind 192.168.56.20:6443
@@ -226,7 +233,7 @@ backend control-planes
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server check check-ssl verify none inter 2s fall 2 rise 2 on-marked-down shutdown-sessions
+    default-server check check-ssl verify none inter 2s fall 2 rise 2
     server cp-1 192.168.56.21:6443
     server cp-2 192.168.56.22:6443
 `,
