@@ -14,6 +14,8 @@ import { replaceEtcdMemberCommand } from './cli/commands/replace-etcd-member.js'
 import { temporalCommand } from './cli/commands/temporal.js';
 import { serverCommand } from './cli/commands/server.js';
 import { statusCommand } from './cli/commands/status.js';
+import { watchCommand } from './cli/commands/watch.js';
+import { cancelCommand } from './cli/commands/cancel.js';
 import { upCommand } from './cli/commands/up.js';
 import { workerCommand } from './cli/commands/worker.js';
 import { err } from './cli/io.js';
@@ -32,6 +34,8 @@ const program = new Command()
 planCommand(program);
 upCommand(program);
 statusCommand(program);
+watchCommand(program);
+cancelCommand(program);
 retryCommand(program);
 addNodeCommands(program);
 removeWorkerCommand(program);

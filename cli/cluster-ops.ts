@@ -16,6 +16,7 @@ import {
   addControlPlaneUpdate,
   addWorkerUpdate,
   applyUpdate,
+  cancelUpdate,
   removeWorkerUpdate,
   replaceEtcdMemberUpdate,
   resetUpdate,
@@ -34,7 +35,8 @@ import {
 } from '../workflows/status.js';
 import type { AddedRole } from '../model/add-node.js';
 import { UsageError } from './load-spec.js';
-import { formatDuration, formatStatus } from './status-format.js';
+import { formatStatus } from './status-format.js';
+import { lineView, type LiveView } from './live-view.js';
 
 const { temporal } = proto;
 
@@ -162,48 +164,54 @@ export async function clusterStatus(handle: ClusterHandle): Promise<ClusterStatu
   return status;
 }
 
-/** Prints each step as it starts, retries and ends, until the request's converge has finished or blocked. */
+/** Shows the converge a request caused (lineView by default) until it has finished or blocked. */
 export async function follow<R = ConvergeResult>(
   req: Request<R>,
   print: (line: string) => void,
   pollMs = 1000,
+  view: LiveView = lineView(print),
 ): Promise<{ result: R; status: ClusterStatus }> {
-  const seen = new Map<string, string>();
-  const t0 = Date.now();
-  const report = (st: ClusterStatus) => {
-    for (const s of st.steps) {
-      const line = `${s.state}${s.attempts > 1 ? ` (attempt ${s.attempts}${s.lastError && s.state !== 'failed' ? `: ${s.lastError}` : ''})` : ''}`;
-      if (seen.get(s.name) === line) continue;
-      seen.set(s.name, line);
-      const when = `[${formatDuration(Date.now() - t0).padStart(9)}]`;
-      const detail =
-        s.state === 'done'
-          ? s.reused
-            ? ' earlier in this converge: not run again'
-            : ` in ${formatDuration(s.durationMs)}: ${s.changed?.length ? s.changed.join(', ') : 'no change'}${s.notes?.length ? ` (${s.notes.join('; ')})` : ''}`
-          : s.state === 'failed'
-            ? `: ${s.lastError}`
-            : '';
-      print(`${when} ${s.name.padEnd(36)} ${line}${detail}`);
-    }
-  };
   let finished = false;
   const done = req.update.result().finally(() => (finished = true));
   done.catch(() => undefined);
   while (!finished) {
-    await clusterStatus(req.handle).then(report, () => undefined);
+    await clusterStatus(req.handle).then(
+      (st) => view.show(st),
+      () => undefined,
+    );
     await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, pollMs))]);
   }
   const result = await done.catch(refused);
   const status = await clusterStatus(req.handle);
-  report(status);
+  view.show(status);
   return { result, status };
 }
 
+/**
+ * Shows a cluster's converge as it runs (no request of ours: `hardway watch`) until no converge runs; the last status.
+ * A cluster that is not converging is shown once.
+ */
+export async function watchCluster(handle: ClusterHandle, view: LiveView, pollMs = 1000): Promise<ClusterStatus> {
+  for (;;) {
+    const st = await clusterStatus(handle);
+    view.show(st);
+    if (st.state !== 'converging') return st;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** Stops the converge in progress (the `cancel` update); its result once it has stopped. */
+export async function cancelConverge(client: Client, cluster: string): Promise<Request> {
+  const handle = client.workflow.getHandle<typeof clusterWorkflow>(workflowIdFor(cluster));
+  const update = await handle.startUpdate(cancelUpdate, { waitForStage: 'ACCEPTED' }).catch(refused);
+  await refusedAtOnce(update);
+  return { handle, update };
+}
+
 /** Follows a request to its end, prints the final status and sets the exit code: 0 converged, 1 blocked. */
-export async function followToEnd(req: Request, print: (line: string) => void): Promise<void> {
-  const { result, status } = await follow(req, print);
-  print(formatStatus(status));
+export async function followToEnd(req: Request, print: (line: string) => void, view?: LiveView): Promise<void> {
+  const { result, status } = await follow(req, print, 1000, view);
+  if (!view || !process.stdout.isTTY) print(formatStatus(status));
   process.exitCode = result.outcome === 'converged' ? 0 : 1;
 }
 

@@ -4,7 +4,8 @@
 import type { Client } from '@temporalio/client';
 import { connectClient, temporalOptions, type TemporalFlags } from '../temporal/connection.js';
 import type { Request } from './cluster-ops.js';
-import { embeddedWorker, out } from './io.js';
+import { embeddedWorker, err, out } from './io.js';
+import { detachOnInterrupt, viewFor } from './live-view.js';
 import { UsageError } from './load-spec.js';
 
 export interface RequestFlags {
@@ -34,8 +35,11 @@ export async function runRequest<R>(topts: ReturnType<typeof temporalOptions>, o
       out(`follow it with: hardway status ${c.cluster}`);
       return;
     }
-    const { result, status } = await follow(req, out);
-    out(formatStatus(status));
+    const stopDetach = detachOnInterrupt(c.cluster, { embeddedWorker: !!o.worker, say: err });
+    const view = viewFor(out);
+    const { result, status } = await follow(req, out, 1000, view).finally(stopDetach);
+    if (!process.stdout.isTTY) out(formatStatus(status)); // a terminal shows it already
+
     const { ok, line } = c.ended(result);
     out(line);
     process.exitCode = ok ? 0 : 1;

@@ -1,7 +1,7 @@
 // The state of one cluster's workflow and the transitions on it: take a checked spec, wait for a converge, run
 // one, hand everything to the next run. Deterministic; the handlers (handlers.ts) and the main loop (cluster.ts)
 // drive it. Everything here is plain JSON or rebuilt from it, so that continue-as-new carries it whole.
-import { condition, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
 import type { ClusterSpec } from '../model/types.js';
 import { CLUSTER_PHASE } from '../temporal/search-attributes.js';
 import { acceptSpec, type Accepted } from './accept.js';
@@ -61,6 +61,9 @@ export class ClusterEntity {
   private removals: Removal[];
   private resetting: { includeCa: boolean } | undefined;
   private readonly signalIds: string[];
+  /** The converge in progress, to cancel it (`hardway cancel`); and whether that was asked. */
+  private running: CancellationScope | undefined;
+  private cancelAsked = false;
   /** Converges run so far by this run, and the last one's result (handlers wait on them). */
   private runs = 0;
   private lastResult: ConvergeResult | undefined;
@@ -190,6 +193,36 @@ export class ClusterEntity {
     this.wanted = true;
   }
 
+  /** Whether a converge runs now (what `cancel` stops). */
+  get converging(): boolean {
+    return this.running !== undefined;
+  }
+
+  /**
+   * Stops the converge in progress (`hardway cancel`): its running steps are cancelled, and it ends blocked at them,
+   * so that `retry` resumes there. The workflow lives on. Requests that came meanwhile wait for that retry.
+   */
+  cancel(): void {
+    this.cancelAsked = true;
+    this.wanted = false;
+    this.running?.cancel();
+  }
+
+  /** The steps that were running when the converge was cancelled, marked failed with `why` (a phase too). */
+  private stoppedAt(why: string): BlockedStep[] {
+    const st = this.status;
+    const at = st.steps.filter((s) => s.state === 'running');
+    for (const s of at) {
+      s.state = 'failed';
+      s.lastError = why;
+      s.endedAt = new Date().toISOString();
+    }
+    for (const p of st.phases) if (p.state === 'running') p.state = 'failed';
+    return at.length
+      ? at.map((s) => ({ step: s.name, host: s.host, error: why }))
+      : [{ step: st.currentPhase ?? '*', host: '*', error: why }];
+  }
+
   /** A reset has finished: the workflow ends. */
   get finished(): boolean {
     return this.status.state === 'reset';
@@ -259,18 +292,32 @@ export class ClusterEntity {
         : PHASES;
     this.start(target.generation, resumed, phases);
     onChange();
-    const blocked = await runPhases(phases, {
-      plan: target.plan,
-      status: this.status,
-      session,
-      parallelism: this.parallelism,
-      established: this.established,
-      activityOptions,
-      onPhase: (p) => {
-        upsertSearchAttributes([{ key: CLUSTER_PHASE, value: p.name }]);
-        onChange();
-      },
-    });
+    // In a scope of its own, so that `cancel` stops this converge and not the workflow.
+    const scope = new CancellationScope();
+    this.running = scope;
+    this.cancelAsked = false;
+    let blocked: BlockedStep[];
+    try {
+      blocked = await scope.run(() =>
+        runPhases(phases, {
+          plan: target.plan,
+          status: this.status,
+          session,
+          parallelism: this.parallelism,
+          established: this.established,
+          activityOptions,
+          onPhase: (p) => {
+            upsertSearchAttributes([{ key: CLUSTER_PHASE, value: p.name }]);
+            onChange();
+          },
+        }),
+      );
+    } catch (err) {
+      if (!this.cancelAsked || !isCancellation(err)) throw err;
+      blocked = this.stoppedAt('cancelled by the operator (hardway cancel): hardway retry resumes here');
+    } finally {
+      this.running = undefined;
+    }
     const st = this.status;
     st.endedAt = new Date().toISOString();
     if (blocked.length) {

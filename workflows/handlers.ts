@@ -11,6 +11,8 @@ import {
   addWorkerSignal,
   addWorkerUpdate,
   applySignal,
+  cancelSignal,
+  cancelUpdate,
   applyUpdate,
   removeWorkerSignal,
   removeWorkerUpdate,
@@ -57,6 +59,10 @@ function removedName(req: RemoveWorkerRequest): string {
   const name = req && typeof req.name === 'string' ? req.name.trim() : '';
   if (!name) throw new Error('the request has no name: send { "name": "worker-2" }');
   return name;
+}
+
+function nothingToCancel(e: ClusterEntity): string | undefined {
+  return e.converging ? undefined : `nothing to cancel: cluster ${e.cluster} is ${e.status.state}, no converge runs`;
 }
 
 function nothingToRetry(e: ClusterEntity): string | undefined {
@@ -213,6 +219,26 @@ export function setClusterHandlers(e: ClusterEntity): void {
       },
     },
   );
+  // Not behind the mutex: the request that started the converge holds it until the converge ends.
+  setHandler(
+    cancelUpdate,
+    async () => {
+      const why = nothingToCancel(e);
+      if (why) throw ApplicationFailure.create({ type: 'NothingToCancel', message: why, nonRetryable: true });
+      const result = e.nextResult();
+      e.cancel();
+      return result;
+    },
+    {
+      validator: () => {
+        const why = nothingToCancel(e);
+        if (why) throw new Error(why);
+      },
+    },
+  );
+  setHandler(cancelSignal, () => {
+    if (!nothingToCancel(e)) e.cancel();
+  });
   setHandler(retrySignal, () => {
     if (!nothingToRetry(e)) e.wanted = true;
   });

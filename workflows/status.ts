@@ -117,6 +117,12 @@ export const applySignal = defineSignal<[ApplyRequest]>('apply');
 /** Resume a blocked converge at the step that failed; returns when it has finished or blocked again. */
 export const retryUpdate = defineUpdate<ConvergeResult, []>('retry');
 export const retrySignal = defineSignal<[]>('retry');
+/**
+ * Stop the converge in progress: its running steps are cancelled and it ends blocked at them (`retry` resumes
+ * there); the workflow lives on. Answers with that converge's result. Refused when no converge runs.
+ */
+export const cancelUpdate = defineUpdate<ConvergeResult, []>('cancel');
+export const cancelSignal = defineSignal<[]>('cancel');
 
 /** What `addWorker` and `addControlPlane` answer once the node's converge has ended. */
 export interface AddNodeResult {

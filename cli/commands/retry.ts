@@ -1,7 +1,8 @@
 // hardway retry: resume a blocked converge at the step that failed (steps already done are not run again).
 import type { Command } from 'commander';
 import { temporalOptions, connectClient, type TemporalFlags } from '../../temporal/connection.js';
-import { embeddedWorker, out } from '../io.js';
+import { embeddedWorker, err, out } from '../io.js';
+import { detachOnInterrupt, viewFor } from '../live-view.js';
 import { temporalFlags } from '../options.js';
 
 export type RetryFlags = TemporalFlags & { wait?: boolean; worker?: boolean; identity?: string };
@@ -29,7 +30,8 @@ export async function retryAction(cluster: string, o: RetryFlags): Promise<void>
     const req = await retryCluster(client, cluster);
     out(`cluster ${cluster}: resuming at the blocked step`);
     if (!o.wait && !o.worker) return;
-    await followToEnd(req, out);
+    const stopDetach = detachOnInterrupt(cluster, { embeddedWorker: !!o.worker, say: err });
+    await followToEnd(req, out, viewFor(out)).finally(stopDetach);
   } finally {
     await stopWorker?.();
     await client.connection.close();

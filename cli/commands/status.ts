@@ -7,7 +7,7 @@ import { loadSpec, UsageError } from '../load-spec.js';
 import { temporalFlags } from '../options.js';
 import { formatStatus } from '../status-format.js';
 
-export type StatusFlags = TemporalFlags & { file?: string; json?: boolean };
+export type StatusFlags = TemporalFlags & { file?: string; json?: boolean; output?: string; host?: string };
 
 /** A worker not seen polling for this long is gone (a live one polls again at least every ~70 s). */
 const NO_WORKER_AFTER_S = 90;
@@ -21,12 +21,18 @@ export function statusCommand(program: Command): void {
       .description('phase, per-host steps, attempts, errors and timings of a cluster (a workflow query)')
       .argument('[cluster]', 'cluster name (default: the name in -f FILE)')
       .option('-f, --file <cluster.yaml>', 'take the cluster name from this file')
-      .option('--json', 'print the status as JSON'),
+      .option('-o, --output <format>', 'wide: every step, with what it changed; json: the status as JSON')
+      .option('--host <name>', 'every step of one host, with what it changed')
+      .option('--json', 'print the status as JSON (same as -o json)'),
   ).action(statusAction);
 }
 
 export async function statusAction(name: string | undefined, o: StatusFlags): Promise<void> {
   const cluster = name ?? (o.file ? loadSpec(o.file).name : undefined);
+  if (o.output !== undefined && o.output !== 'wide' && o.output !== 'json') {
+    throw new UsageError(`-o ${o.output}: give wide or json`);
+  }
+  const json = o.json || o.output === 'json';
   if (!cluster) throw new UsageError('name the cluster: hardway status NAME (or -f cluster.yaml)');
   const topts = temporalOptions(o);
   const client = await connectClient(topts);
@@ -50,7 +56,7 @@ export async function statusAction(name: string | undefined, o: StatusFlags): Pr
           })
       : undefined;
     if (st) {
-      out(o.json ? JSON.stringify(st, null, 2) : formatStatus(st));
+      out(json ? JSON.stringify(st, null, 2) : formatStatus(st, { wide: o.output === 'wide', host: o.host }));
       return;
     }
     const what = await statusWithoutWorker(handle).catch(notFound);

@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import { temporalOptions, connectClient, type TemporalFlags } from '../../temporal/connection.js';
 import { embeddedWorker, err, out } from '../io.js';
+import { detachOnInterrupt, viewFor } from '../live-view.js';
 import { loadSpec } from '../load-spec.js';
 import { temporalUiUrl, workflowPage } from '../../temporal/ui-url.js';
 import { temporalFlags } from '../options.js';
@@ -66,7 +67,8 @@ export async function upAction(o: UpFlags): Promise<void> {
       out(`follow it with: hardway status ${spec.name}`);
       return;
     }
-    await followToEnd(req, out);
+    const stopDetach = detachOnInterrupt(spec.name, { embeddedWorker: !!o.worker, say: err });
+    await followToEnd(req, out, viewFor(out)).finally(stopDetach);
   } finally {
     await stopWorker?.();
     await client.connection.close();

@@ -29,6 +29,8 @@ describe('hardway CLI', () => {
       'plan',
       'up',
       'status',
+      'watch',
+      'cancel',
       'retry',
       'add-worker',
       'add-control-plane',
@@ -68,6 +70,14 @@ describe('hardway CLI', () => {
     assert.match(r.stderr, /not on a terminal, so nothing was asked: run again with --yes to go ahead/i);
     const help = hardway('reset', '--help');
     for (const o of ['--include-ca', '--yes', '--wait']) assert.ok(help.stdout.includes(o), `lacks ${o}`);
+  });
+
+  it('status takes -o wide or json and nothing else, before it contacts anything', () => {
+    const bad = hardway('status', 'lab', '-o', 'yaml');
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /-o yaml: give wide or json/);
+    const help = hardway('status', '--help');
+    for (const o of ['--output', '--host', '--json']) assert.ok(help.stdout.includes(o), `lacks ${o}`);
   });
 
   it('remove-worker and replace-etcd-member take the names they act on', () => {

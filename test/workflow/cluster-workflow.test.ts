@@ -1,7 +1,7 @@
 // The cluster workflow against a real Temporal dev server, with activity doubles (hosts are the e2e tests' job).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
@@ -22,7 +22,7 @@ import {
   type ClusterStatus,
 } from '../../workflows/status.js';
 import { CLUSTER_NAME, CLUSTER_PHASE } from '../../temporal/search-attributes.js';
-import { addNode, addWorker, applySpec, follow, removeWorker, resetCluster, retryCluster } from '../../cli/cluster-ops.js';
+import { addNode, addWorker, applySpec, cancelConverge, follow, removeWorker, resetCluster, retryCluster } from '../../cli/cluster-ops.js';
 import { UsageError } from '../../cli/load-spec.js';
 import { devServer } from '../helpers/temporal.js';
 import type { CallRecord } from './fixtures/doubles.js';
@@ -507,6 +507,100 @@ describe('cluster workflow', () => {
       assert.equal(refused.accepted, false);
       assert.match(refused.summary, /networks\.services/);
     });
+  });
+
+  it('watch shows a converge live, one line per change when piped; Ctrl-C detaches without stopping it; it exits 0 once converged', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('seen');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await withWorker(
+      env,
+      { onStart: async (r) => (r.activity === 'runtime/containerd' && r.attempt === 1 ? held : undefined) },
+      calls,
+      async () => {
+        const applied = await applySpec(env.client, spec);
+        await eventually(async () => ((await status(spec.name)).currentPhase === 'runtime' ? true : undefined), 'runtime phase');
+        // Detach: the workflow goes on.
+        const watcher = spawn(process.execPath, ['--import', 'tsx', CLIENT, 'watch', spec.name, '--address', env.address], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        watcher.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        watcher.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        await eventually(
+          async () => (/runtime\/containerd\/worker-1 +running/.test(stdout) ? true : undefined),
+          'the running step shown',
+          30_000,
+        );
+        watcher.kill('SIGINT');
+        const code = await new Promise<number | null>((r) => watcher.once('exit', (c) => r(c)));
+        assert.equal(code, 130, stderr);
+        assert.match(
+          stderr,
+          /detached: the workflow of cluster seen goes on\. hardway watch seen re-attaches; hardway cancel seen stops the converge/,
+        );
+        assert.match(stdout, /^\[ *[\d.]+ m?s\] preflight\/checks\/ca +done in /m, 'one plain line per step when piped');
+        assert.equal((await status(spec.name)).state, 'converging', 'still converging');
+        release();
+        await applied.update.result();
+        // Not spawnSync: this process's worker must answer the queries meanwhile.
+        const done = spawn(process.execPath, ['--import', 'tsx', CLIENT, 'watch', spec.name, '--address', env.address], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        done.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        done.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        assert.equal(await new Promise((r) => done.once('exit', r)), 0, out);
+        assert.match(out, /^cluster seen: converged, generation 1$/m);
+      },
+    );
+  });
+
+  it('cancel stops the converge in progress at its running steps; the workflow lives on and retry resumes there', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('halt');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let reached!: () => void;
+    const atEtcd = new Promise<void>((r) => (reached = r));
+    await withWorker(
+      env,
+      {
+        onStart: async (r) => {
+          if (r.activity === 'etcd/member' && r.attempt === 1) {
+            reached();
+            await held; // a step that takes its time; cancelled while it runs
+          }
+        },
+      },
+      calls,
+      async () => {
+        const handle = env.client.workflow.getHandle(workflowIdFor(spec.name));
+        const applied = await applySpec(env.client, spec);
+        await assert.rejects(cancelConverge(env.client, 'no-such'), /no such cluster/);
+        await atEtcd;
+        const stopped = await (await cancelConverge(env.client, spec.name)).update.result();
+        release();
+        assert.equal(stopped.outcome, 'blocked');
+        assert.deepEqual(stopped.blocked!.map((b) => b.step).sort(), ['etcd/member/etcd-1', 'etcd/member/etcd-2', 'etcd/member/etcd-3']);
+        assert.match(stopped.blocked![0]!.error, /cancelled by the operator \(hardway cancel\): hardway retry resumes here/);
+        assert.equal((await applied.update.result()).outcome, 'blocked', 'the request that started it hears where it stopped');
+        const st = await status(spec.name);
+        assert.equal(st.state, 'blocked');
+        assert.equal(st.phases.find((p) => p.name === 'etcd')!.state, 'failed');
+        assert.equal((await handle.describe()).status.name, 'RUNNING', 'the workflow lives on');
+        await assert.rejects(cancelConverge(env.client, spec.name), /nothing to cancel: cluster halt is blocked/);
+        // Retry resumes at the cancelled steps; nothing done before them runs again.
+        const before = calls.length;
+        const resumed = await (await retryCluster(env.client, spec.name)).update.result();
+        assert.equal(resumed.outcome, 'converged');
+        const again = calls.slice(before);
+        assert.equal(callsOf(again, 'pki/certificates').length, 0, 'pki ran again');
+        assert.equal(callsOf(again, 'etcd/member').length, 3);
+      },
+    );
   });
 
   it('a step that fails for good blocks the converge; retry resumes it without re-running completed steps', async () => {

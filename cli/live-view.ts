@@ -1,0 +1,70 @@
+// How a converge is shown while it runs (`up --wait`, `retry --wait`, `watch`, the node commands): on a terminal the
+// compact status is redrawn in place; piped or in CI, one plain line per step whenever its state changes. Ctrl-C
+// detaches (the workflow goes on) and says how to come back.
+import type { ClusterStatus } from '../workflows/status.js';
+import { formatDuration, formatStatus } from './status-format.js';
+
+export interface LiveView {
+  show(st: ClusterStatus): void;
+}
+
+/** One line per step state change, with the time since the view started (CI logs, pipes). */
+export function lineView(print: (line: string) => void): LiveView {
+  const seen = new Map<string, string>();
+  const t0 = Date.now();
+  return {
+    show(st) {
+      for (const s of st.steps) {
+        const line = `${s.state}${s.attempts > 1 ? ` (attempt ${s.attempts}${s.lastError && s.state !== 'failed' ? `: ${s.lastError}` : ''})` : ''}`;
+        if (seen.get(s.name) === line) continue;
+        seen.set(s.name, line);
+        const when = `[${formatDuration(Date.now() - t0).padStart(9)}]`;
+        const detail =
+          s.state === 'done'
+            ? s.reused
+              ? ' earlier in this converge: not run again'
+              : ` in ${formatDuration(s.durationMs)}: ${s.changed?.length ? s.changed.join(', ') : 'no change'}${s.notes?.length ? ` (${s.notes.join('; ')})` : ''}`
+            : s.state === 'failed'
+              ? `: ${s.lastError}`
+              : '';
+        print(`${when} ${s.name.padEnd(36)} ${line}${detail}`);
+      }
+    },
+  };
+}
+
+/** The compact status, redrawn in place (cursor home, clear to the end) when it changed. */
+export function terminalView(write: (text: string) => void): LiveView {
+  let last = '';
+  const t0 = Date.now();
+  return {
+    show(st) {
+      const text = `${formatStatus(st)}\n\n(watching for ${formatDuration(Date.now() - t0)}; Ctrl-C detaches, the workflow goes on)\n`;
+      if (text === last) return;
+      last = text;
+      write(`\x1b[H\x1b[J${text}`);
+    },
+  };
+}
+
+/** The view for this process's stdout. */
+export function viewFor(print: (line: string) => void): LiveView {
+  return process.stdout.isTTY ? terminalView((t) => process.stdout.write(t)) : lineView(print);
+}
+
+/**
+ * Until `stop()`: Ctrl-C ends the process after saying that the workflow goes on, and how to come back or stop it
+ * (with an embedded worker, that the cluster now waits for a worker).
+ */
+export function detachOnInterrupt(cluster: string, o: { embeddedWorker?: boolean; say: (line: string) => void }): () => void {
+  const onInt = () => {
+    o.say(
+      `\ndetached: the workflow of cluster ${cluster} goes on` +
+        (o.embeddedWorker ? ' once a worker runs (this one stopped with you: hardway worker)' : '') +
+        `. hardway watch ${cluster} re-attaches; hardway cancel ${cluster} stops the converge.`,
+    );
+    process.exit(130);
+  };
+  process.once('SIGINT', onInt);
+  return () => process.off('SIGINT', onInt);
+}
