@@ -37,6 +37,7 @@ import type { AddedRole } from '../model/add-node.js';
 import { UsageError } from './load-spec.js';
 import { formatStatus } from './status-format.js';
 import { lineView, type LiveView } from './live-view.js';
+import { workflowDetails, workflowSummary } from './workflow-details.js';
 
 const { temporal } = proto;
 
@@ -70,7 +71,8 @@ export async function applySpec(client: Client, spec: ClusterSpec, o: { parallel
     workflowId,
     args: [{}],
     workflowIdConflictPolicy: 'USE_EXISTING',
-    staticSummary: `hardway cluster ${spec.name}`,
+    staticSummary: workflowSummary(spec),
+    staticDetails: workflowDetails(spec),
   });
   const update = await client.workflow
     .startUpdateWithStart(applyUpdate, {

@@ -200,6 +200,18 @@ describe('cluster workflow', () => {
     assert.deepEqual(found, [workflowIdFor('order')]);
   });
 
+  it('shows the UI a summary and static details: hosts by role, versions, networks', async () => {
+    const desc = await env.client.workflow.getHandle(workflowIdFor('order')).describe();
+    assert.match((await desc.staticSummary())!, /^hardway cluster order: 10 hosts, Kubernetes v1\.\d+\.\d+$/);
+    const details = (await desc.staticDetails())!;
+    assert.match(details, /^- hosts: 10 \(ca 1, etcd 3, loadbalancer 1, controlplane 2, worker 2, admin 1\)$/m);
+    assert.match(details, /^- versions: Kubernetes v1\.\d+\.\d+, etcd v3\.6\.\d+, containerd /m);
+    assert.match(
+      details,
+      /^- networks: infrastructure 192\.168\.56\.0\/24, pods 10\.244\.0\.0\/16 \(a \/24 per node\), services 10\.32\.0\.0\/24, cluster DNS 10\.32\.0\.10$/m,
+    );
+  });
+
   it('retries a transient failure and counts the attempts in the status', async () => {
     const calls: CallRecord[] = [];
     const spec = seedSpec('transient');
