@@ -37,7 +37,12 @@ export interface CarriedState {
   removals?: Removal[];
   /** A `reset` asked for: the next converge resets every host instead, and the workflow then ends. */
   reset?: { includeCa: boolean };
+  /** The last converge's phases and steps, so that `status` still shows them after continue-as-new (when not huge). */
+  lastConverge?: Pick<ClusterStatus, 'phases' | 'steps' | 'changedCount' | 'startedAt' | 'endedAt' | 'convergingGeneration'>;
 }
+
+/** The last converge's records travel through continue-as-new only below this size (JSON); status shows less above. */
+const CARRIED_STEPS_MAX_BYTES = 512 * 1024;
 
 export const newCluster = (): CarriedState => ({
   generation: 0,
@@ -83,9 +88,14 @@ export class ClusterEntity {
       state: 'waiting',
       generation: carried.generation,
       convergedGeneration: carried.convergedGeneration,
-      phases: [],
-      steps: [],
-      changedCount: 0,
+      phases: carried.lastConverge?.phases ?? [],
+      steps: carried.lastConverge?.steps ?? [],
+      changedCount: carried.lastConverge?.changedCount ?? 0,
+      ...(carried.lastConverge?.startedAt ? { startedAt: carried.lastConverge.startedAt } : {}),
+      ...(carried.lastConverge?.endedAt ? { endedAt: carried.lastConverge.endedAt } : {}),
+      ...(carried.lastConverge?.convergingGeneration !== undefined
+        ? { convergingGeneration: carried.lastConverge.convergingGeneration }
+        : {}),
       notBuilt: NOT_BUILT.map((p) => p.name),
       podAllocations: carried.podAllocations,
       changes: [...carried.changes],
@@ -274,7 +284,22 @@ export class ClusterEntity {
       parallelism: this.parallelism,
       ...(this.removals.length ? { removals: this.removals } : {}),
       ...(this.resetting ? { reset: this.resetting } : {}),
+      ...this.lastConvergeCarried(),
     };
+  }
+
+  private lastConvergeCarried(): Pick<CarriedState, 'lastConverge'> {
+    const st = this.status;
+    if (!st.steps.length && !st.phases.length) return {};
+    const last = {
+      phases: st.phases,
+      steps: st.steps,
+      changedCount: st.changedCount,
+      ...(st.startedAt ? { startedAt: st.startedAt } : {}),
+      ...(st.endedAt ? { endedAt: st.endedAt } : {}),
+      ...(st.convergingGeneration !== undefined ? { convergingGeneration: st.convergingGeneration } : {}),
+    };
+    return JSON.stringify(last).length <= CARRIED_STEPS_MAX_BYTES ? { lastConverge: last } : {};
   }
 
   /** Converges the desired spec; a converge that blocked before resumes, skipping steps done with the same input. */
@@ -285,6 +310,7 @@ export class ClusterEntity {
     const session = (this.session ??= { generation: target.generation, done: {} });
     session.generation = target.generation;
     const resetting = this.resetting;
+    const removed = resetting ? [] : this.removals.map((r) => r.name);
     const phases: readonly Phase[] = resetting
       ? [resetPhase(resetting.includeCa)]
       : this.removals.length
@@ -335,8 +361,10 @@ export class ClusterEntity {
       st.convergedGeneration = target.generation;
       this.established = target.plan.hosts.map((h) => h.name);
       this.session = undefined;
-      this.removals = [];
-      st.removing = undefined;
+      // Only the removals this converge made: one taken while it ran is still to do.
+      this.removals = this.removals.filter((r) => !removed.includes(r.name));
+      st.removing = this.removals.length ? this.removals.map((r) => r.name) : undefined;
+      this.wanted ||= this.removals.length > 0;
       upsertSearchAttributes([{ key: CLUSTER_PHASE, value: 'converged' }]);
     }
     this.lastResult = {

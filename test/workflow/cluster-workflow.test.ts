@@ -26,7 +26,7 @@ import { addNode, addWorker, applySpec, cancelConverge, follow, removeWorker, re
 import { UsageError } from '../../cli/load-spec.js';
 import { devServer } from '../helpers/temporal.js';
 import type { CallRecord } from './fixtures/doubles.js';
-import { callsOf, eventually, seedSpec, withHost, withWorker } from './helpers.js';
+import { callsOf, eventually, holdAt, seedSpec, withHost, withWorker } from './helpers.js';
 
 const CLIENT = fileURLToPath(new URL('../../client.ts', import.meta.url));
 let env: TestWorkflowEnvironment;
@@ -425,6 +425,30 @@ describe('cluster workflow', () => {
     });
   });
 
+  it('a removeWorker taken while a converge runs is done by the next converge, not lost when the first one ends', async () => {
+    const calls: CallRecord[] = [];
+    const spec = seedSpec('midway');
+    const hold = holdAt('etcd/member', 'etcd-1');
+    await withWorker(env, { onStart: hold.onStart }, calls, async () => {
+      const first = await applySpec(env.client, spec);
+      await hold.reached;
+      const removal = await removeWorker(env.client, spec.name, { name: 'worker-2' });
+      hold.release();
+      assert.equal((await first.update.result()).outcome, 'converged');
+      const removed = await removal.update.result();
+      assert.equal(removed.state, 'removed');
+      assert.equal(callsOf(calls, 'remove/drain', 'worker-2').length, 1);
+      assert.equal(callsOf(calls, 'remove/clean', 'worker-2').length, 1);
+      const st = await status(spec.name);
+      assert.equal(st.removing, undefined);
+      assert.ok(
+        !((await env.client.workflow.getHandle(workflowIdFor(spec.name)).query('spec')) as { hosts: { name: string }[] }).hosts.some(
+          (h) => h.name === 'worker-2',
+        ),
+      );
+    });
+  });
+
   it('reset: every host reset, the workflow ends; a blocked reset resumes with retry; up starts the cluster again', async () => {
     const calls: CallRecord[] = [];
     const spec = seedSpec('wipe');
@@ -573,46 +597,31 @@ describe('cluster workflow', () => {
   it('cancel stops the converge in progress at its running steps; the workflow lives on and retry resumes there', async () => {
     const calls: CallRecord[] = [];
     const spec = seedSpec('halt');
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let reached!: () => void;
-    const atEtcd = new Promise<void>((r) => (reached = r));
-    await withWorker(
-      env,
-      {
-        onStart: async (r) => {
-          if (r.activity === 'etcd/member' && r.attempt === 1) {
-            reached();
-            await held; // a step that takes its time; cancelled while it runs
-          }
-        },
-      },
-      calls,
-      async () => {
-        const handle = env.client.workflow.getHandle(workflowIdFor(spec.name));
-        const applied = await applySpec(env.client, spec);
-        await assert.rejects(cancelConverge(env.client, 'no-such'), /no such cluster/);
-        await atEtcd;
-        const stopped = await (await cancelConverge(env.client, spec.name)).update.result();
-        release();
-        assert.equal(stopped.outcome, 'blocked');
-        assert.deepEqual(stopped.blocked!.map((b) => b.step).sort(), ['etcd/member/etcd-1', 'etcd/member/etcd-2', 'etcd/member/etcd-3']);
-        assert.match(stopped.blocked![0]!.error, /cancelled by the operator \(hardway cancel\): hardway retry resumes here/);
-        assert.equal((await applied.update.result()).outcome, 'blocked', 'the request that started it hears where it stopped');
-        const st = await status(spec.name);
-        assert.equal(st.state, 'blocked');
-        assert.equal(st.phases.find((p) => p.name === 'etcd')!.state, 'failed');
-        assert.equal((await handle.describe()).status.name, 'RUNNING', 'the workflow lives on');
-        await assert.rejects(cancelConverge(env.client, spec.name), /nothing to cancel: cluster halt is blocked/);
-        // Retry resumes at the cancelled steps; nothing done before them runs again.
-        const before = calls.length;
-        const resumed = await (await retryCluster(env.client, spec.name)).update.result();
-        assert.equal(resumed.outcome, 'converged');
-        const again = calls.slice(before);
-        assert.equal(callsOf(again, 'pki/certificates').length, 0, 'pki ran again');
-        assert.equal(callsOf(again, 'etcd/member').length, 3);
-      },
-    );
+    const hold = holdAt('etcd/member'); // a step that takes its time; cancelled while it runs
+    await withWorker(env, { onStart: hold.onStart }, calls, async () => {
+      const handle = env.client.workflow.getHandle(workflowIdFor(spec.name));
+      const applied = await applySpec(env.client, spec);
+      await assert.rejects(cancelConverge(env.client, 'no-such'), /no such cluster/);
+      await hold.reached;
+      const stopped = await (await cancelConverge(env.client, spec.name)).update.result();
+      hold.release();
+      assert.equal(stopped.outcome, 'blocked');
+      assert.deepEqual(stopped.blocked!.map((b) => b.step).sort(), ['etcd/member/etcd-1', 'etcd/member/etcd-2', 'etcd/member/etcd-3']);
+      assert.match(stopped.blocked![0]!.error, /cancelled by the operator \(hardway cancel\): hardway retry resumes here/);
+      assert.equal((await applied.update.result()).outcome, 'blocked', 'the request that started it hears where it stopped');
+      const st = await status(spec.name);
+      assert.equal(st.state, 'blocked');
+      assert.equal(st.phases.find((p) => p.name === 'etcd')!.state, 'failed');
+      assert.equal((await handle.describe()).status.name, 'RUNNING', 'the workflow lives on');
+      await assert.rejects(cancelConverge(env.client, spec.name), /nothing to cancel: cluster halt is blocked/);
+      // Retry resumes at the cancelled steps; nothing done before them runs again.
+      const before = calls.length;
+      const resumed = await (await retryCluster(env.client, spec.name)).update.result();
+      assert.equal(resumed.outcome, 'converged');
+      const again = calls.slice(before);
+      assert.equal(callsOf(again, 'pki/certificates').length, 0, 'pki ran again');
+      assert.equal(callsOf(again, 'etcd/member').length, 3);
+    });
   });
 
   it('a step that fails for good blocks the converge; retry resumes it without re-running completed steps', async () => {
@@ -818,7 +827,7 @@ describe('cluster workflow', () => {
     });
   });
 
-  it('continues as new when idle, carrying the spec, pod ranges and change log', async () => {
+  it("continues as new when idle, carrying the spec, pod ranges, change log and the last converge's steps", async () => {
     const calls: CallRecord[] = [];
     const spec = seedSpec('can');
     const handle = await env.client.workflow.start(clusterWorkflow, {
@@ -836,6 +845,14 @@ describe('cluster workflow', () => {
       assert.equal(st.state, 'converged');
       assert.equal(st.podAllocations['worker-1'], '10.244.2.0/24');
       assert.equal(st.changes[0]?.via, 'start');
+      // status still shows the converge the first run made.
+      assert.equal(st.steps.filter((x) => x.state === 'done').length, st.steps.length);
+      assert.ok(st.steps.some((x) => x.name === 'etcd/member/etcd-1'));
+      assert.ok(
+        st.phases.every((p) => p.state === 'done'),
+        JSON.stringify(st.phases),
+      );
+      assert.ok(st.changedCount > 0 && st.endedAt);
       const before = callsOf(calls, 'preflight/checks').length;
       const r = await env.client.workflow.getHandle(workflowIdFor(spec.name)).executeUpdate(applyUpdate, {
         args: [{ spec: withHost(spec, { name: 'worker-3', address: '192.168.56.33', roles: ['worker'] }) }],

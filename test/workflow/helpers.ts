@@ -108,3 +108,20 @@ export async function killWhenStarted(worker: ChildProcess, recordFile: string, 
   worker.kill('SIGKILL');
   await new Promise((r) => worker.once('exit', r));
 }
+
+/**
+ * Holds the first attempt of `activity` (on `host`, or on every host) until release(): `reached` resolves when the
+ * first one starts. Its `onStart` goes into the doubles' behaviour.
+ */
+export function holdAt(activity: CallRecord['activity'], host?: string) {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let reachedNow!: () => void;
+  const reached = new Promise<void>((r) => (reachedNow = r));
+  const onStart = async (r: CallRecord): Promise<void> => {
+    if (r.activity !== activity || r.attempt !== 1 || (host !== undefined && r.host !== host)) return;
+    reachedNow();
+    await held;
+  };
+  return { onStart, reached, release };
+}
