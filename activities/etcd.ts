@@ -237,8 +237,10 @@ function etcdctl(sh: HostShell, endpoints: { clientUrl: string }[], client: Cert
   const flags =
     `--endpoints ${q(endpoints.map((m) => m.clientUrl).join(','))} ` +
     `--cacert ${q(client.caPath)} --cert ${q(client.certPath)} --key ${q(client.keyPath)}`;
+  const command = (what: string) => `ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} ${what}`;
   const run = (what: string, opts: { allowExitCodes?: number[] } = {}) =>
-    sh.exec(`ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} ${what} -w json`, { ...opts, timeoutMs: 30_000 });
+    sh.exec(`${command(what)} -w json`, { ...opts, timeoutMs: 30_000 });
+  const change = (what: string, summary: string) => sh.change(command(what), { timeoutMs: 30_000, summary });
   return {
     /** Which of `endpoints` answer healthy, and etcdctl's last words about the others. */
     async health<M extends { clientUrl: string }>(members: M[]): Promise<{ healthy: M[]; sick: M[]; stderr: string }> {
@@ -254,13 +256,11 @@ function etcdctl(sh: HostShell, endpoints: { clientUrl: string }[], client: Cert
       return parseMemberList((await run('member list')).stdout);
     },
     /** A membership change (member add / remove / promote). */
-    async change(what: string, summary: string): Promise<void> {
-      await sh.change(`ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} ${what}`, { timeoutMs: 30_000, summary });
-    },
+    change,
     /** A membership change that etcd may refuse for now (a learner not yet in sync): its outcome, not an error. */
     async tryChange(what: string, summary: string): Promise<{ ok: boolean; detail: string }> {
       try {
-        await sh.change(`ETCDCTL_API=3 ${ETCD_BIN_DIR}/etcdctl ${flags} ${what}`, { timeoutMs: 30_000, summary });
+        await change(what, summary);
         return { ok: true, detail: '' };
       } catch (e) {
         if (!(e instanceof CommandFailed)) throw e;

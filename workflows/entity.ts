@@ -364,7 +364,6 @@ export class ClusterEntity {
       // Only the removals this converge made: one taken while it ran is still to do.
       this.removals = this.removals.filter((r) => !removed.includes(r.name));
       st.removing = this.removals.length ? this.removals.map((r) => r.name) : undefined;
-      this.wanted ||= this.removals.length > 0;
       upsertSearchAttributes([{ key: CLUSTER_PHASE, value: 'converged' }]);
     }
     this.lastResult = {
