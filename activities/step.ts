@@ -4,7 +4,7 @@
 // retryability (decided by the error's class, model/errors.ts) and what was changed before they happened.
 // Also runs outside an activity (a dry run, a test): no heartbeat then, attempt 1.
 import { ApplicationFailure, asyncLocalStorage, CancelledFailure, type Context } from '@temporalio/activity';
-import { isRetryable } from '../model/errors.js';
+import { HardwayError, isRetryable } from '../model/errors.js';
 import type { StepFailureDetails, StepReport } from './types.js';
 
 export interface StepContext {
@@ -73,12 +73,16 @@ export async function runStep<R extends StepReport>(
     if (err instanceof ApplicationFailure || err instanceof CancelledFailure) throw err;
     const e = err instanceof Error ? err : new Error(String(err));
     const details: StepFailureDetails = { attempt, changed: changes() };
-    throw ApplicationFailure.create({
+    const failure = ApplicationFailure.create({
       type: e.name,
       message: `${host}: ${e.message}`,
       nonRetryable: !isRetryable(e),
       details: [details],
     });
+    // A failure hardway names (host down, command failed, ...) says all in its message: the UI and `hardway status`
+    // show no stack trace of the worker's code for it. Anything else keeps its stack: it is a bug to report.
+    if (e instanceof HardwayError) failure.stack = `${e.name}: ${failure.message}`;
+    throw failure;
   } finally {
     if (ticker) clearInterval(ticker);
   }

@@ -41,6 +41,16 @@ const failWith = (e: unknown) => () =>
     throw e;
   });
 
+describe('what a failed step shows the operator', () => {
+  it("a failure hardway names carries its message, not the worker's stack; any other error keeps its stack", async () => {
+    const named = failureOf((await inActivity(failWith(new ConnectionFailed('h1 (10.0.0.1)', 'EHOSTUNREACH')))).error);
+    assert.equal(named.stack, `ConnectionFailed: ${named.message}`);
+    const bug = failureOf((await inActivity(failWith(new TypeError("Cannot read properties of undefined (reading 'x')")))).error);
+    assert.equal(bug.type, 'TypeError');
+    assert.match(bug.stack ?? '', /\n\s+at /, 'an unexpected error keeps the stack a bug report needs');
+  });
+});
+
 describe('retryability is decided by the error class', () => {
   it('an unreadable identity file (SshConfigError) fails the step non-retryably', async () => {
     const { error } = await inActivity(
