@@ -11,6 +11,7 @@ import { sshShells, type SshDefaults } from './activities/ssh-shells.js';
 import { SshPool } from './remote/pool.js';
 import { TASK_QUEUE } from './temporal/constants.js';
 import { connectWorker, type TemporalOptions } from './temporal/connection.js';
+import { dataConverterFor } from './temporal/data-converter.js';
 
 export interface WorkerRunOptions {
   temporal: TemporalOptions;
@@ -40,6 +41,7 @@ export async function createWorker(o: WorkerRunOptions & { pool: SshPool }): Pro
     workflowsPath: workflowsPath(),
     activities: registeredActivities(createActivities(sshShells(o.pool, o.ssh))),
     maxConcurrentActivityTaskExecutions: 20,
+    dataConverter: dataConverterFor(o.temporal.codec),
   });
 }
 
@@ -55,7 +57,8 @@ export function installRuntimeLogger(level = (process.env.HARDWAY_LOG_LEVEL ?? '
 export async function runWorker(o: WorkerRunOptions): Promise<void> {
   const pool = new SshPool();
   const worker = await createWorker({ ...o, pool });
-  o.log?.(`worker polling task queue ${TASK_QUEUE} on ${o.temporal.address} (namespace ${o.temporal.namespace})`);
+  const encrypted = o.temporal.codec ? `, payloads encrypted with key '${o.temporal.codec.currentKeyId}'` : '';
+  o.log?.(`worker polling task queue ${TASK_QUEUE} on ${o.temporal.address} (namespace ${o.temporal.namespace}${encrypted})`);
   const stop = () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
   };

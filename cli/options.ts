@@ -15,7 +15,7 @@ export function packageRoot(): string {
 export const seedFile = (): string => join(packageRoot(), 'examples', 'seed-cluster.yaml');
 
 /**
- * Adds --address, --namespace and the --tls* flags (parsed by temporalOptions in temporal/connection.ts). A command
+ * Adds --address, --namespace, the --tls* flags and --codec-key-file (parsed by temporalOptions in temporal/connection.ts). A command
  * whose own --address is something else (add-worker: the node's) names the Temporal one `--temporal-address`.
  */
 export function temporalFlags(cmd: Command, o: { addressFlag?: '--address' | '--temporal-address' } = {}): Command {
@@ -26,5 +26,11 @@ export function temporalFlags(cmd: Command, o: { addressFlag?: '--address' | '--
     .option('--tls-ca <file>', 'CA certificate for the Temporal server (implies --tls)')
     .option('--tls-cert <file>', 'client certificate for mTLS (implies --tls)')
     .option('--tls-key <file>', 'client key for mTLS (implies --tls)')
-    .option('--tls-server-name <name>', 'server name to verify in the Temporal server certificate');
+    .option('--tls-server-name <name>', 'server name to verify in the Temporal server certificate')
+    .addOption(
+      new Option(
+        '--codec-key-file <file>',
+        'encrypt payloads with these keys (docs/encryption.md; or HARDWAY_CODEC_KEY); off when not given',
+      ).env('HARDWAY_CODEC_KEY_FILE'),
+    );
 }

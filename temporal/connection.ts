@@ -2,11 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { Connection, Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import { dataConverterFor, payloadCodecFor } from './data-converter.js';
+import type { EncryptionCodec } from './payload-codec.js';
 
 export interface TemporalOptions {
   address: string;
   namespace: string;
   tls?: { serverName?: string; serverRootCAFile?: string; clientCertFile?: string; clientKeyFile?: string };
+  /** Encrypts payloads when a key was given (docs/encryption.md); clients and workers of a cluster use the same keys. */
+  codec?: EncryptionCodec;
 }
 
 export interface TemporalFlags {
@@ -17,6 +21,7 @@ export interface TemporalFlags {
   tlsCert?: string;
   tlsKey?: string;
   tlsServerName?: string;
+  codecKeyFile?: string;
 }
 
 export function temporalOptions(flags: TemporalFlags = {}, env: NodeJS.ProcessEnv = process.env): TemporalOptions {
@@ -34,6 +39,7 @@ export function temporalOptions(flags: TemporalFlags = {}, env: NodeJS.ProcessEn
     address,
     namespace,
     tls: wantTls ? { serverName, serverRootCAFile: ca, clientCertFile: cert, clientKeyFile: key } : undefined,
+    codec: payloadCodecFor(flags.codecKeyFile, env),
   };
 }
 
@@ -56,7 +62,7 @@ export async function connectClient(o: TemporalOptions): Promise<Client> {
         'or point --address / HARDWAY_TEMPORAL_ADDRESS at yours.',
     );
   });
-  return new Client({ connection, namespace: o.namespace });
+  return new Client({ connection, namespace: o.namespace, dataConverter: dataConverterFor(o.codec) });
 }
 
 export async function connectWorker(o: TemporalOptions): Promise<NativeConnection> {
