@@ -12,6 +12,8 @@ export interface DevServerOptions {
   uiPort?: number;
   ip?: string;
   headless?: boolean;
+  /** The codec server the UI asks to decode payloads (`hardway codec-server`), e.g. http://127.0.0.1:8888. */
+  uiCodecEndpoint?: string;
   /** Extra `--dynamic-config-value KEY=JSON` settings. */
   dynamicConfig?: Record<string, unknown>;
 }
@@ -24,6 +26,7 @@ export function devServerArgs(o: DevServerOptions): string[] {
   args.push('--ip', o.ip ?? '127.0.0.1');
   if (o.headless) args.push('--headless');
   else args.push('--ui-port', String(o.uiPort ?? port + 1000));
+  if (o.uiCodecEndpoint && !o.headless) args.push('--ui-codec-endpoint', o.uiCodecEndpoint);
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
   for (const [k, v] of Object.entries(o.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
   args.push('--log-level', 'warn');

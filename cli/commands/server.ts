@@ -12,7 +12,8 @@ export function serverCommand(program: Command): void {
     .option('--ui-port <port>', 'web UI port (default: port + 1000)', (v) => Number(v))
     .option('--ip <address>', 'address to listen on', '127.0.0.1')
     .option('--headless', 'no web UI')
-    .action((o: { db: string; port: number; uiPort?: number; ip: string; headless?: boolean }) => {
+    .option('--ui-codec-endpoint <url>', 'the UI decodes payloads with this codec server (hardway codec-server, docs/encryption.md)')
+    .action((o: { db: string; port: number; uiPort?: number; ip: string; headless?: boolean; uiCodecEndpoint?: string }) => {
       err(`temporal ${devServerArgs(o).join(' ')}`);
       const child = spawnDevServer(o, 'inherit');
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));

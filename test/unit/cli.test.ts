@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ describe('hardway CLI', () => {
     for (const c of ['plan', 'up', 'status', 'retry', 'worker', 'server', 'lab', 'demo'])
       assert.match(r.stdout, new RegExp(`^\\s+${c}\\b`, 'm'));
     const up = hardway('up', '--help');
-    for (const o of ['--file', '--wait', '--worker', '--address', '--namespace', '--tls'])
+    for (const o of ['--file', '--wait', '--worker', '--address', '--namespace', '--tls', '--codec-key-file'])
       assert.ok(up.stdout.includes(o), `up --help lacks ${o}`);
     const lab = hardway('lab', '--help');
     for (const c of ['up', 'down', 'status', 'exec']) assert.match(lab.stdout, new RegExp(`^\\s+${c}\\b`, 'm'));
@@ -40,6 +40,8 @@ describe('hardway CLI', () => {
       'kubeconfig',
       'worker',
       'server',
+      'codec-server',
+      'codec-key',
       'lab',
       'demo',
     ];
@@ -96,6 +98,39 @@ describe('hardway CLI', () => {
     assert.match(r.stdout, /^temporal version \d+\.\d+\.\d+/);
     const bad = hardway('temporal', 'no-such-command');
     assert.notEqual(bad.status, 0, 'its exit code is passed on');
+  });
+
+  it('makes a payload key file of mode 0600 without printing the key, and says what is wrong with a bad one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hardway-cli-'));
+    try {
+      const file = join(dir, 'codec.keys');
+      const made = hardway('codec-key', file, '--id', 'k1');
+      assert.equal(made.status, 0, made.stderr);
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      const key = readFileSync(file, 'utf8').match(/^k1:(\S+)$/m)![1]!;
+      assert.ok(!made.stdout.includes(key) && !made.stderr.includes(key), 'the key is never printed');
+      assert.match(made.stdout, /new current key 'k1'/);
+      const rotated = hardway('codec-key', file, '--rotate');
+      assert.equal(rotated.status, 0, rotated.stderr);
+      assert.match(rotated.stdout, /1 older key\(s\) kept/);
+
+      writeFileSync(join(dir, 'short.keys'), 'k1:c2hvcnQ=\n');
+      for (const [args, message] of [
+        [['status', 'lab', '--address', '127.0.0.1:1', '--codec-key-file', join(dir, 'short.keys')], /line 1: the key 'k1' is 5 bytes/],
+        [['status', 'lab', '--address', '127.0.0.1:1', '--codec-key-file', join(dir, 'none.keys')], /none\.keys does not exist/],
+        [['codec-server'], /codec-server needs the keys the workers encrypt with: --codec-key-file FILE/],
+      ] as const) {
+        const r = spawnSync(process.execPath, ['--import', 'tsx', client, ...args], {
+          encoding: 'utf8',
+          env: { ...process.env, HARDWAY_CODEC_KEY_FILE: '', HARDWAY_CODEC_KEY: '' },
+        });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, message);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints the plan of the seed, and all of it as JSON', () => {
