@@ -12,6 +12,9 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   timeoutMs?: number;
+  /** Run as this user and group (this process must be root). */
+  uid?: number;
+  gid?: number;
 }
 
 /** Runs argv[0] with the rest as arguments; resolves with the exit code (never rejects on a non-zero exit). */
@@ -25,6 +28,8 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: opts.timeoutMs,
       killSignal: 'SIGKILL',
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -12,7 +12,10 @@ mkdir -p "$CACHE"
 log() { printf '[setup] %s\n' "$*"; }
 
 # --- Debian packages installed on the machine (used by every lab host) ---------------------------------
-APT_PACKAGES=(openssh-server openssh-client haproxy iproute2 iptables openssl procps psmisc util-linux curl ca-certificates python3 python3-venv)
+# postgresql: the PostgreSQL-backed Temporal of the production-path test (temporal/postgres/, a private cluster per
+# run); docker-compose: checks docker-compose.temporal.yml (`config` needs no engine).
+APT_PACKAGES=(openssh-server openssh-client haproxy iproute2 iptables openssl procps psmisc util-linux curl ca-certificates python3 python3-venv
+  postgresql docker-compose)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -24,6 +27,11 @@ if ((${#missing[@]})); then
   policy=/usr/sbin/policy-rc.d
   restore_policy=0
   if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; restore_policy=1; fi
+  # Nor a PostgreSQL cluster of the machine's own (postgresql-common creates "main" unless told not to): the tests
+  # run private clusters in temporary directories.
+  mkdir -p /etc/postgresql-common/createcluster.d
+  printf '# hardway (scripts/setup.sh): no cluster at package install\ncreate_main_cluster = false\n' \
+    >/etc/postgresql-common/createcluster.d/hardway.conf
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   [ "$restore_policy" = 1 ] && rm -f "$policy"
 fi
@@ -59,9 +67,10 @@ fi
 
 # --- Binaries and container images built from Go modules (scripts/build, versions in versions.env) ------------
 # The first run builds Kubernetes, etcd 3.6, CoreDNS, flannel and the image archives into the cache (about
-# 12 minutes on 2 cores with Go's module and build caches empty); later runs only verify the cache (~4 s).
+# 12 minutes on 2 cores with Go's module and build caches empty), then the Temporal server for the production-path
+# test (about 9 more); later runs only verify the cache (~4 s).
 command -v go >/dev/null || {
-  log "error: Go 1.26 or later must be on PATH: scripts/build/build.sh builds Kubernetes, etcd and the images from Go modules"
+  log "error: Go 1.26.8 or later must be on PATH: scripts/build/build.sh builds Kubernetes, etcd, the images and the Temporal server from Go modules"
   exit 1
 }
 log "binaries and images (scripts/build/build.sh)"

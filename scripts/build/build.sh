@@ -5,7 +5,7 @@
 # upstream release sites do (the "mirror"). README.md in this directory describes the layout.
 #
 #   scripts/build/build.sh [COMPONENT...]   components: kubernetes etcd coredns flannel flannel-cni-plugin
-#                                           containerd runc cni-plugins crane pause images (default: all, in order)
+#                                           containerd runc cni-plugins crane pause images temporal (default: all, in order)
 #
 # Everything is keyed by component and version; a component whose cache entry is complete (every file present,
 # SHA256SUMS verifying) is skipped, so a warm run takes seconds. Builds for the architecture of the Go toolchain
@@ -401,6 +401,29 @@ build_pause() {
   publish "$stage" "$out"
 }
 
+# --- Temporal server -----------------------------------------------------------------------------------------
+# Not for hosts: the PostgreSQL-backed Temporal server that the production-path test (and
+# scripts/temporal-postgres.ts) runs on this machine, and its SQL tool, which carries the schema of its version
+# (embedded: schema/postgresql/v12/{temporal,visibility}). The version is the one the compose file's images pin
+# (test/unit/compose-file.test.ts compares them).
+TEMPORAL_BINARIES=(temporal-server temporal-sql-tool)
+build_temporal() {
+  local v=$TEMPORAL_SERVER_VERSION out="$BIN/temporal/$TEMPORAL_SERVER_VERSION"
+  verify_sums "$out" "${TEMPORAL_BINARIES[@]}" && return 0
+  BUILT=$((BUILT + 1))
+  local dir="$WORK/temporal-$v"
+  step temporal "$v" "modules resolved" wrapper "$dir" "" "go.temporal.io/server@$v" -- \
+    go.temporal.io/server/cmd/server go.temporal.io/server/cmd/tools/sql
+  local stage="$(staging "$out")"
+  fresh "$stage"
+  # As upstream's Makefile: CGO_ENABLED=0 and the tag disable_grpc_modules; the version is a constant of the
+  # module (common/headers.ServerVersion), nothing to set.
+  gobuild temporal "$v" "$dir" "$stage/temporal-server" go.temporal.io/server/cmd/server disable_grpc_modules "-s -w"
+  gobuild temporal "$v" "$dir" "$stage/temporal-sql-tool" go.temporal.io/server/cmd/tools/sql disable_grpc_modules "-s -w"
+  write_sums "$stage" "${TEMPORAL_BINARIES[@]}"
+  publish "$stage" "$out"
+}
+
 # --- container images -------------------------------------------------------------------------------------
 # unpack_deb NAME: Debian package NAME unpacked (not installed) into $CACHE/debs/NAME, as scripts/setup.sh does.
 unpack_deb() {
@@ -633,13 +656,13 @@ build_cni_plugins() {
 }
 
 # --- main -------------------------------------------------------------------------------------------------
-ALL=(kubernetes etcd coredns flannel flannel-cni-plugin containerd runc cni-plugins crane pause images)
+ALL=(kubernetes etcd coredns flannel flannel-cni-plugin containerd runc cni-plugins crane pause images temporal)
 components=("$@")
 ((${#components[@]})) || components=("${ALL[@]}")
 t_start=$SECONDS
 for c in "${components[@]}"; do
   case $c in
-  kubernetes | etcd | coredns | flannel | containerd | runc | crane | pause | images) timed "$c" "build_$c" ;;
+  kubernetes | etcd | coredns | flannel | containerd | runc | crane | pause | images | temporal) timed "$c" "build_$c" ;;
   flannel-cni-plugin) timed "$c" build_flannel_cni_plugin ;;
   cni-plugins) timed "$c" build_cni_plugins ;;
   *) die "unknown component $c (known: ${ALL[*]})" ;;
