@@ -64,7 +64,11 @@ function refused(err: unknown): never {
  * Applies a spec to its cluster's workflow, starting the workflow when there is none (update-with-start).
  * Returns once the workflow has accepted the spec: a spec it refuses raises a UsageError with its reasons.
  */
-export async function applySpec(client: Client, spec: ClusterSpec, o: { parallelism?: number } = {}): Promise<Request> {
+export async function applySpec(
+  client: Client,
+  spec: ClusterSpec,
+  o: { parallelism?: number; requestedBy?: string } = {},
+): Promise<Request> {
   const workflowId = workflowIdFor(spec.name);
   const start = new WithStartWorkflowOperation<typeof clusterWorkflow>('clusterWorkflow', {
     taskQueue: TASK_QUEUE,
@@ -76,7 +80,14 @@ export async function applySpec(client: Client, spec: ClusterSpec, o: { parallel
   });
   const update = await client.workflow
     .startUpdateWithStart(applyUpdate, {
-      args: [{ spec, requestId: randomUUID(), ...(o.parallelism ? { parallelism: o.parallelism } : {}) }],
+      args: [
+        {
+          spec,
+          requestId: randomUUID(),
+          ...(o.parallelism ? { parallelism: o.parallelism } : {}),
+          ...(o.requestedBy ? { requestedBy: o.requestedBy } : {}),
+        },
+      ],
       waitForStage: 'ACCEPTED',
       startWorkflowOperation: start,
     })
@@ -215,20 +226,6 @@ export async function followToEnd(req: Request, print: (line: string) => void, v
   const { result, status } = await follow(req, print, 1000, view);
   if (!view || !process.stdout.isTTY) print(formatStatus(status));
   process.exitCode = result.outcome === 'converged' ? 0 : 1;
-}
-
-/** The workers the server has seen polling hardway's task queue, and how long ago each last polled. */
-export async function pollersOf(client: Client, namespace: string): Promise<{ identity: string; secondsAgo: number }[]> {
-  const r = await client.workflowService.describeTaskQueue({
-    namespace,
-    taskQueue: { name: TASK_QUEUE },
-    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-  });
-  const now = Date.now();
-  return (r.pollers ?? []).map((p) => ({
-    identity: p.identity ?? '?',
-    secondsAgo: p.lastAccessTime?.seconds ? Math.max(0, Math.round(now / 1000 - Number(p.lastAccessTime.seconds))) : Infinity,
-  }));
 }
 
 /**

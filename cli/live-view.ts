@@ -52,12 +52,25 @@ export function viewFor(print: (line: string) => void): LiveView {
   return process.stdout.isTTY ? terminalView((t) => process.stdout.write(t)) : lineView(print);
 }
 
+export interface DetachOptions {
+  embeddedWorker?: boolean;
+  say: (line: string) => void;
+  /** Instead of detaching: what to say, and what to stop before exiting (`demo` stops the dev server it started). */
+  onInterrupt?: { message: string; cleanup: () => Promise<void> };
+}
+
 /**
  * Until `stop()`: Ctrl-C ends the process after saying that the workflow goes on, and how to come back or stop it
  * (with an embedded worker, that the cluster now waits for a worker).
  */
-export function detachOnInterrupt(cluster: string, o: { embeddedWorker?: boolean; say: (line: string) => void }): () => void {
+export function detachOnInterrupt(cluster: string, o: DetachOptions): () => void {
   const onInt = () => {
+    if (o.onInterrupt) {
+      o.say(`\n${o.onInterrupt.message}`);
+      const deadline = new Promise((r) => setTimeout(r, 15_000).unref());
+      void Promise.race([o.onInterrupt.cleanup().catch(() => undefined), deadline]).finally(() => process.exit(130));
+      return;
+    }
     o.say(
       `\ndetached: the workflow of cluster ${cluster} goes on` +
         (o.embeddedWorker ? ' once a worker runs (this one stopped with you: hardway worker)' : '') +

@@ -7,6 +7,7 @@ import type { Request } from './cluster-ops.js';
 import { embeddedWorker, err, out } from './io.js';
 import { detachOnInterrupt, viewFor } from './live-view.js';
 import { UsageError } from './load-spec.js';
+import { sayWhenNoWorker } from './worker-presence.js';
 
 export interface RequestFlags {
   wait?: boolean;
@@ -29,7 +30,7 @@ export async function runRequest<R>(topts: ReturnType<typeof temporalOptions>, o
   const { formatStatus } = await import('./status-format.js');
   const stopWorker = o.worker ? await embeddedWorker(topts, o.identity) : undefined;
   try {
-    const req = await c.send(client);
+    const req = await sayWhenNoWorker(client, topts, err, c.send(client));
     out(c.accepted);
     if (!o.wait && !o.worker) {
       out(`follow it with: hardway status ${c.cluster}`);

@@ -99,7 +99,7 @@ export function formatStatus(st: ClusterStatus, view: StatusView = {}): string {
     }
   }
   const last = st.changes[st.changes.length - 1];
-  if (last) out.push('', `last request (generation ${last.generation}, ${last.via}): ${last.summary}`);
+  if (last) out.push('', `last request (generation ${last.generation}, ${last.via}${last.by ? ` from ${last.by}` : ''}): ${last.summary}`);
   if (st.notBuilt.length) out.push(`not built yet in this version: ${st.notBuilt.join(', ')}`);
   return out.join('\n');
 }

@@ -318,12 +318,12 @@ export class SshConnection {
         resolve();
       };
       const onError = (err: Error & { level?: string; code?: string }) => {
-        fail(translateConnectError(err, label, target.user, verdict, pins));
+        fail(translateConnectError(err, label, target.user, verdict, pins, target));
       };
       const onEarlyClose = () => {
         fail(
           verdict && verdict.kind !== 'ok'
-            ? translateConnectError(new Error('closed'), label, target.user, verdict, pins)
+            ? translateConnectError(new Error('closed'), label, target.user, verdict, pins, target)
             : new ConnectionFailed(label, `SSH connection to ${label} closed before it was ready`),
         );
       };
@@ -397,6 +397,7 @@ export function translateConnectError(
   user: string,
   verdict: Verdict | undefined,
   pins: HostKeyPins,
+  target?: Pick<SshTarget, 'host' | 'port'>,
 ): Error {
   if (verdict && verdict.kind !== 'ok') {
     const expected = [...pins.fingerprints];
@@ -414,12 +415,15 @@ export function translateConnectError(
   if (err.level === 'client-authentication') {
     return new AuthenticationFailed(label, user, err.message, { cause: err });
   }
+  // What to do next, for a host that does not answer at all: the step is retried on its own meanwhile.
+  const ssh = target ? `ssh ${target.port === 22 ? '' : `-p ${target.port} `}${user}@${target.host}` : `ssh ${user}@<its address>`;
+  const next = `. Is the host up, with sshd listening (try: ${ssh})? The step is retried until it answers`;
   if (err.level === 'client-timeout') {
-    return new ConnectionFailed(label, `SSH connection to ${label} timed out (${err.message})`, { cause: err, code: 'ETIMEDOUT' });
+    return new ConnectionFailed(label, `SSH connection to ${label} timed out (${err.message})${next}`, { cause: err, code: 'ETIMEDOUT' });
   }
   const code = err.code;
   if (code && CONNECTION_CODES.has(code)) {
-    return new ConnectionFailed(label, `Cannot reach ${label} over SSH: ${code} (${err.message})`, { cause: err, code });
+    return new ConnectionFailed(label, `Cannot reach ${label} over SSH: ${code} (${err.message})${next}`, { cause: err, code });
   }
   if (/encrypted|passphrase|privateKey|Cannot parse/i.test(err.message)) {
     return new SshConfigError(label, `SSH key problem for ${label}: ${err.message}`, { cause: err });

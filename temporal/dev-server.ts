@@ -16,6 +16,11 @@ export interface DevServerOptions {
   uiCodecEndpoint?: string;
   /** Extra `--dynamic-config-value KEY=JSON` settings. */
   dynamicConfig?: Record<string, unknown>;
+  /**
+   * Its own process group, so a Ctrl-C at the terminal reaches only its owner, which stops it after its own work
+   * (`demo`: the worker in the same process must not lose its server first).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export const defaultDbFile = (): string => join(stateDir(), 'temporal.db');
@@ -61,7 +66,7 @@ export async function portAnswers(host: string, port: number): Promise<boolean> 
 export function spawnDevServer(o: DevServerOptions, stdio: 'inherit' | 'ignore' = 'ignore'): ChildProcess {
   const db = o.db ?? defaultDbFile();
   mkdirSync(dirname(db), { recursive: true });
-  return spawn(temporalBinary(), devServerArgs({ ...o, db }), { stdio });
+  return spawn(temporalBinary(), devServerArgs({ ...o, db }), { stdio, detached: !!o.ownProcessGroup });
 }
 
 /** Starts a dev server in the background and waits until it serves; returns a stop function. */

@@ -239,12 +239,13 @@ export class ClusterEntity {
   }
 
   /** Takes a checked spec as the cluster's desired state; returns its generation. */
-  take(a: Accepted, via: ChangeRecord['via'], requestId?: string): number {
+  take(a: Accepted, via: ChangeRecord['via'], requestId?: string, by?: string): number {
     const previous = this.desired?.spec;
     this.status.generation += 1;
     this.desired = { ...a, generation: this.status.generation };
     this.status.podAllocations = a.plan.podAllocations;
-    this.log({ generation: this.status.generation, via, requestId, summary: summarizeChange(previous, a.spec), accepted: true });
+    const summary = summarizeChange(previous, a.spec);
+    this.log({ generation: this.status.generation, via, requestId, ...(by ? { by } : {}), summary, accepted: true });
     this.wanted = true;
     return this.status.generation;
   }

@@ -80,7 +80,7 @@ export function setClusterHandlers(e: ClusterEntity): void {
         // Checked again: a request before this one may have changed what is allowed since validation.
         const a = checkedOrFail(e, req.spec);
         if (req.parallelism) e.parallelism = req.parallelism;
-        const generation = e.take(a, 'update', req.requestId);
+        const generation = e.take(a, 'update', req.requestId, req.requestedBy);
         return e.nextResult(generation);
       }),
     { validator: (req) => void e.check(req.spec) },
@@ -92,7 +92,7 @@ export function setClusterHandlers(e: ClusterEntity): void {
       try {
         const a = e.check(req.spec);
         if (req.parallelism) e.parallelism = req.parallelism;
-        e.take(a, 'signal', req.requestId);
+        e.take(a, 'signal', req.requestId, req.requestedBy);
       } catch (err) {
         e.refuse('signal', req.requestId, err);
       }

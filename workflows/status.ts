@@ -49,6 +49,8 @@ export interface ChangeRecord {
   at: string;
   via: 'start' | 'update' | 'signal';
   requestId?: string;
+  /** Who sent it (user@machine), when the sender said: tells two operators' requests apart. */
+  by?: string;
   /** What the request changed in the spec, in a few words ("added worker-3"), or why it was refused. */
   summary: string;
   accepted: boolean;
@@ -97,6 +99,8 @@ export interface ApplyRequest {
   requestId?: string;
   /** Per-host steps of one phase running at once (5 when never given; `hardway up` sends 10). */
   parallelism?: number;
+  /** Who sends it (user@machine; `hardway up` says), recorded in the status's change log. */
+  requestedBy?: string;
 }
 
 export interface ConvergeResult {

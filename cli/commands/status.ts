@@ -9,8 +9,6 @@ import { formatStatus } from '../status-format.js';
 
 export type StatusFlags = TemporalFlags & { file?: string; json?: boolean; output?: string; host?: string };
 
-/** A worker not seen polling for this long is gone (a live one polls again at least every ~70 s). */
-const NO_WORKER_AFTER_S = 90;
 /** How long the status query may take before `status` says what it knows without a worker. */
 const QUERY_DEADLINE_MS = 5_000;
 
@@ -37,7 +35,8 @@ export async function statusAction(name: string | undefined, o: StatusFlags): Pr
   const topts = temporalOptions(o);
   const client = await connectClient(topts);
   try {
-    const { clusterStatus, pollersOf, statusWithoutWorker } = await import('../cluster-ops.js');
+    const { clusterStatus, statusWithoutWorker } = await import('../cluster-ops.js');
+    const { liveWorkers } = await import('../worker-presence.js');
     const handle = client.workflow.getHandle(workflowIdFor(cluster));
     const notFound = (e: Error) => {
       if (e.name === 'WorkflowNotFoundError')
@@ -46,7 +45,7 @@ export async function statusAction(name: string | undefined, o: StatusFlags): Pr
     };
     // The status is a query, which only a worker answers: without one it would hang. A worker polls again at least
     // every ~70 s while it lives, so none seen for longer means none runs.
-    const live = (await pollersOf(client, topts.namespace)).filter((p) => p.secondsAgo <= NO_WORKER_AFTER_S);
+    const live = await liveWorkers(client, topts.namespace);
     const st = live.length
       ? await client
           .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => clusterStatus(handle))

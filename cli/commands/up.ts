@@ -1,12 +1,15 @@
 // hardway up: apply a cluster file to its cluster's workflow, starting the workflow when there is none
 // (update-with-start). The action, upAction, is also what `demo` runs.
+import { hostname, userInfo } from 'node:os';
+import type { Client } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { temporalOptions, connectClient, type TemporalFlags } from '../../temporal/connection.js';
 import { embeddedWorker, err, out } from '../io.js';
-import { detachOnInterrupt, viewFor } from '../live-view.js';
+import { detachOnInterrupt, viewFor, type DetachOptions } from '../live-view.js';
 import { loadSpec } from '../load-spec.js';
 import { temporalUiUrl, workflowPage } from '../../temporal/ui-url.js';
 import { temporalFlags } from '../options.js';
+import { sayWhenNoWorker } from '../worker-presence.js';
 
 /**
  * Hosts of one phase step running at once when `up` does not say: the seed's ten hosts in one wave (one pooled SSH
@@ -22,6 +25,8 @@ export type UpFlags = TemporalFlags & {
   parallelism?: number;
   dryRun?: boolean;
   uiUrl?: string;
+  /** For `demo`: what Ctrl-C says and stops, instead of a plain detach. */
+  onInterrupt?: DetachOptions['onInterrupt'];
 };
 
 export function upCommand(program: Command): void {
@@ -52,10 +57,16 @@ export async function upAction(o: UpFlags): Promise<void> {
   const topts = temporalOptions(o);
   const client = await connectClient(topts);
   const { applySpec, followToEnd } = await import('../cluster-ops.js');
+  // Ctrl-C is ours from here (before the embedded worker starts, whose SDK would otherwise take it to stop only itself).
+  const following = o.wait || o.worker;
+  const stopDetach = following
+    ? detachOnInterrupt(spec.name, { embeddedWorker: !!o.worker, say: err, onInterrupt: o.onInterrupt })
+    : () => {};
   const stopWorker = o.worker ? await embeddedWorker(topts, o.identity) : undefined;
   try {
-    const slow = setTimeout(() => err('waiting for a worker on task queue "hardway" to take the request (hardway worker)'), 5000);
-    const req = await applySpec(client, spec, { parallelism: o.parallelism ?? DEFAULT_PARALLELISM }).finally(() => clearTimeout(slow));
+    await sayWhatRuns(client, topts.namespace, spec.name);
+    const sent = applySpec(client, spec, { parallelism: o.parallelism ?? DEFAULT_PARALLELISM, requestedBy: requester() });
+    const req = await sayWhenNoWorker(client, topts, err, sent);
     out(`cluster ${spec.name}: the workflow ${req.handle.workflowId} accepted ${o.file}`);
     const ui = await temporalUiUrl(topts.address, o.uiUrl);
     out(
@@ -63,15 +74,56 @@ export async function upAction(o: UpFlags): Promise<void> {
         ? `Temporal UI: ${workflowPage(ui, topts.namespace, req.handle.workflowId)}`
         : `Temporal UI: not known for ${topts.address} (give it with --ui-url or HARDWAY_TEMPORAL_UI); the workflow is ${req.handle.workflowId}`,
     );
-    if (!o.wait && !o.worker) {
+    if (!following) {
       out(`follow it with: hardway status ${spec.name}`);
       return;
     }
-    const stopDetach = detachOnInterrupt(spec.name, { embeddedWorker: !!o.worker, say: err });
-    await followToEnd(req, out, viewFor(out)).finally(stopDetach);
+    await followToEnd(req, out, viewFor(out));
   } finally {
+    stopDetach();
     await stopWorker?.();
     await client.connection.close();
+  }
+}
+
+/** Who runs this command, for the cluster's change log: another operator's `status` shows it. */
+export function requester(): string {
+  let user = process.env.USER ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry for this uid: keep $USER
+  }
+  return `${user}@${hostname()}`;
+}
+
+/**
+ * Before a file is applied: when the cluster is already converging (another operator's `up`, on this machine or
+ * another) or blocked, says so and what this file will do. Quiet when no worker answers within a second or two:
+ * it is advice, and the request itself goes on.
+ */
+async function sayWhatRuns(client: Client, namespace: string, cluster: string): Promise<void> {
+  const { clusterStatus } = await import('../cluster-ops.js');
+  const { liveWorkers } = await import('../worker-presence.js');
+  const { workflowIdFor } = await import('../../temporal/constants.js');
+  try {
+    if ((await liveWorkers(client, namespace)).length === 0) return;
+    const st = await client.withDeadline(Date.now() + 2000, () => clusterStatus(client.workflow.getHandle(workflowIdFor(cluster))));
+    const running = st.changes.filter((c) => c.accepted && c.generation === st.convergingGeneration).pop();
+    if (st.state === 'converging') {
+      const who = running?.by ? ` requested by ${running.by}` : '';
+      err(
+        `cluster ${cluster} is already converging generation ${st.convergingGeneration ?? st.generation}` +
+          `${st.currentPhase ? ` (phase ${st.currentPhase})` : ''}${who}${running ? `: ${running.summary}` : ''}. ` +
+          `This file becomes the next generation and is applied once that converge ends; the newest file wins, so it must ` +
+          `hold every host you want. Follow both with: hardway watch ${cluster}`,
+      );
+    } else if (st.state === 'blocked' && st.blocked?.length) {
+      const b = st.blocked[0]!;
+      err(`cluster ${cluster} is blocked at ${b.step} on ${b.host}: ${b.error}. This file resumes the converge from there.`);
+    }
+  } catch {
+    // no such cluster yet, or no answer in time
   }
 }
 

@@ -511,6 +511,8 @@ describe('remote (real sshd)', { skip: !canRun && 'needs root and /usr/sbin/sshd
       assert.equal(c.name, 'ConnectionFailed');
       assert.equal(c.code, 'ECONNREFUSED');
       assert.equal(c.retryable, true);
+      // What to do next, with the command to try.
+      assert.ok(c.message.includes(`try: ssh -p ${port} ${target.user}@${target.host})`), c.message);
     } finally {
       await p.close();
     }

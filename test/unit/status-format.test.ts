@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { columns, formatStatus } from '../../cli/status-format.js';
+import { noWorkerMessage } from '../../cli/worker-presence.js';
 import type { ClusterStatus, StepStatus } from '../../workflows/status.js';
 
 const step = (name: string, state: StepStatus['state'], extra: Partial<StepStatus> = {}): StepStatus => {
@@ -89,5 +90,22 @@ describe('formatStatus', () => {
       ),
       'A     BB     C\nxxx   y      z\n      yyyy',
     );
+  });
+});
+
+describe('who asked, and whether anybody works on it', () => {
+  it('the last request names its sender when it said', () => {
+    const st = status();
+    st.changes = [{ ...st.changes[0]!, by: 'alice@laptop' }];
+    assert.match(formatStatus(st), /last request \(generation 2, update from alice@laptop\): added worker-15/);
+  });
+
+  it('no worker: says so, with the command for this server; workers seen: names them', () => {
+    assert.match(noWorkerMessage('localhost:7233', 'default', []), /no worker is polling task queue "hardway".*hardway worker \(/);
+    assert.match(
+      noWorkerMessage('temporal.example:7233', 'prod', []),
+      /namespace prod on temporal.example:7233.*hardway worker --address temporal.example:7233/,
+    );
+    assert.match(noWorkerMessage('localhost:7233', 'default', [{ identity: '42@build', secondsAgo: 5 }]), /42@build \(polled 5 s ago\)/);
   });
 });

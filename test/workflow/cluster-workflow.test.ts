@@ -148,8 +148,11 @@ describe('cluster workflow', () => {
     const spec = seedSpec('rolling');
     const overlap = (rs: CallRecord[]) => rs.some((a) => rs.some((b) => a !== b && a.start < b.end! && b.start < a.end!));
     await withWorker(env, { delayMs: 100 }, calls, async () => {
-      await follow(await applySpec(env.client, spec), () => {});
+      await follow(await applySpec(env.client, spec, { requestedBy: 'alice@laptop' }), () => {});
       const firstRun = callsOf(calls, 'etcd/member');
+      // Who asked is in the change log, for another operator's status.
+      const asked = (await env.client.workflow.getHandle(workflowIdFor(spec.name)).query(statusQuery)).changes.at(-1);
+      assert.equal(asked?.by, 'alice@laptop');
       assert.equal(firstRun.length, 3);
       assert.ok(overlap(firstRun), 'a new quorum needs its members started together');
       const before = calls.length;
