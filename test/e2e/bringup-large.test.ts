@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestTemporal } from '../helpers/temporal.js';
 import { labExec } from '../../lab/index.js';
 import type { ClusterPlan, ClusterSpec, HostSpec } from '../../model/types.js';
 import { applySpec, clusterStatus, follow, retryCluster } from '../../cli/cluster-ops.js';
@@ -23,7 +23,7 @@ import { LabCluster, MANAGED_FILE_TIMES, payloadTexts } from '../helpers/lab-clu
 
 const SUBNET = '192.168.59';
 const dir = mkdtempSync(join(tmpdir(), 'hardway-e2e-large-'));
-let env: TestWorkflowEnvironment;
+let env: TestTemporal;
 let spec: ClusterSpec;
 let plan: ClusterPlan;
 const histories: unknown[][] = [];

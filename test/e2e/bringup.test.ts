@@ -12,7 +12,7 @@ import { createConnection } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestTemporal } from '../helpers/temporal.js';
 import { labExec, labUp } from '../../lab/index.js';
 import { parseClusterFile } from '../../model/validate.js';
 import { withAddedWorker } from '../../model/add-node.js';
@@ -33,7 +33,8 @@ import { specQuery } from '../../workflows/status.js';
 import type { AddNodeResult, ClusterStatus, ConvergeResult } from '../../workflows/status.js';
 import { smoke } from '../helpers/smoke.js';
 import { LabCluster, MANAGED_FILE_TIMES, payloadTexts } from '../helpers/lab-cluster.js';
-import { workerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { scheduledTwice, WorkerDrill } from '../helpers/worker-drill.js';
+import { seedOnSubnet } from '../helpers/lab-spec.js';
 import { SshPool } from '../../remote/pool.js';
 import { kubeconfigAction } from '../../cli/commands/kubeconfig.js';
 import { createActivities, dryRunShells, sshShells } from '../../activities/index.js';
@@ -42,7 +43,7 @@ import { PHASES, stepOf } from '../../workflows/phases/index.js';
 
 const SUBNET = '192.168.58';
 const dir = mkdtempSync(join(tmpdir(), 'hardway-e2e-'));
-let env: TestWorkflowEnvironment;
+let env: TestTemporal;
 let spec: ClusterSpec;
 let plan: ClusterPlan;
 let firstRun: ConvergeResult;
@@ -51,12 +52,7 @@ let smokeChecks: ReturnType<typeof smoke> | undefined;
 const checks = () => (smokeChecks ??= smoke({ dir, plan }));
 
 /** The seed's ten hosts, moved to a subnet of their own so the test never meets a demo lab. */
-function seedOnTestSubnet(): ClusterSpec {
-  const text = readFileSync(new URL('../../examples/seed-cluster.yaml', import.meta.url), 'utf8').replaceAll('192.168.56.', `${SUBNET}.`);
-  const r = parseClusterFile(text);
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return { ...r.spec, name: 'e2e' };
-}
+const seedOnTestSubnet = (): ClusterSpec => seedOnSubnet(SUBNET, 'e2e');
 
 async function sh(host: string, cmd: string): Promise<string> {
   const r = await labExec(dir, host, ['sh', '-c', cmd]);
@@ -64,94 +60,8 @@ async function sh(host: string, cmd: string): Promise<string> {
   return r.stdout;
 }
 
-/** Polls the status until `ok` holds (the status then), failing after `timeoutMs`. */
-async function waitForStatus(
-  handle: Parameters<typeof clusterStatus>[0],
-  ok: (st: ClusterStatus) => boolean,
-  what: string,
-  timeoutMs = 10 * 60_000,
-): Promise<ClusterStatus> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const st = await clusterStatus(handle);
-    if (ok(st)) return st;
-    assert.ok(Date.now() < until, `waited ${timeoutMs / 1000} s for ${what}: ${st.state} ${st.currentPhase ?? ''} ${st.error ?? ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Activity ids scheduled more than once in `events` (a retry, also after a worker died, is the same scheduled activity). */
-function scheduledTwice(events: unknown[]): string[] {
-  const ids = events.flatMap((e) => {
-    const a = (e as { activityTaskScheduledEventAttributes?: { activityId?: string } }).activityTaskScheduledEventAttributes;
-    return a?.activityId ? [a.activityId] : [];
-  });
-  return ids.filter((id, i) => ids.indexOf(id) !== i);
-}
-
-/**
- * `hardway worker` processes in place of the in-process worker, killed with SIGKILL in the middle of a run: each kill
- * has the next worker polling already, and waits until the steps that were in flight are taken over (attempt 2).
- */
-class WorkerDrill {
-  private readonly procs: WorkerProcess[] = [];
-  private current!: WorkerProcess;
-  readonly kills: { what: string; takeoverS: number; inFlight: string[] }[] = [];
-
-  static async start(): Promise<WorkerDrill> {
-    await lab.stopWorker();
-    const d = new WorkerDrill();
-    d.current = await d.spawn();
-    return d;
-  }
-
-  private async spawn(): Promise<WorkerProcess> {
-    const w = workerProcess(env.address, join(dir, 'worker-processes.log'));
-    this.procs.push(w);
-    await w.polling;
-    return w;
-  }
-
-  async killDuring(
-    handle: Parameters<typeof clusterStatus>[0],
-    step: (s: ClusterStatus['steps'][number]) => boolean,
-    what: string,
-  ): Promise<void> {
-    await waitForStatus(
-      handle,
-      (x) => {
-        assert.ok(x.state === 'converging' || x.state === 'waiting', `the converge ended (${x.state}) before ${what}`);
-        return x.steps.some(step);
-      },
-      what,
-    );
-    const next = await this.spawn();
-    const inFlight = (await clusterStatus(handle)).steps.filter((s) => s.state === 'running').map((s) => s.name);
-    const t0 = Date.now();
-    await this.current.kill();
-    this.current = next;
-    await waitForStatus(
-      handle,
-      (x) => inFlight.every((n) => x.steps.some((s) => s.name === n && (s.state === 'done' || s.attempts >= 2))),
-      `the steps in flight when the worker died (${inFlight.join(', ')}) to be taken over`,
-      60_000,
-    );
-    this.kills.push({ what, takeoverS: (Date.now() - t0) / 1000, inFlight });
-  }
-
-  /** Prints how long each takeover took; it was the 30 s heartbeat timeout, it is now about the 10 s one. */
-  report(): void {
-    console.log(
-      `worker killed: ${this.kills.map((k) => `${k.what}: taken over in ${k.takeoverS.toFixed(1)} s (${k.inFlight.length} steps in flight)`).join('; ')}`,
-    );
-    for (const k of this.kills) assert.ok(k.takeoverS < 30, `the steps in flight (${k.what}) waited ${k.takeoverS} s for a new worker`);
-  }
-
-  async stop(): Promise<void> {
-    for (const w of this.procs) await w.kill();
-    await lab.startWorker();
-  }
-}
+/** `hardway worker` processes in place of the lab's in-process worker (see WorkerDrill). */
+const startDrill = () => WorkerDrill.start({ address: env.address, logFile: join(dir, 'worker-processes.log'), stepAside: lab });
 
 async function bringUp(): Promise<{ result: ConvergeResult; status: ClusterStatus; history: unknown[] }> {
   const req = await applySpec(env.client, spec);
@@ -266,7 +176,7 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
 
   it('completes every built phase, though its worker process is killed (SIGKILL) in the control-plane phase and again in the workers phase', async () => {
     // The in-process worker steps aside: `hardway worker` processes run the bring-up, and two of them are killed.
-    const drill = await WorkerDrill.start();
+    const drill = await startDrill();
     try {
       const req = await applySpec(env.client, spec);
       const killIn = (phase: string) =>
@@ -650,7 +560,7 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
     const address = `${SUBNET}.33`;
     await growLab({ name: 'worker-3', address, roles: ['worker'] });
     const eventsBefore = (await lab.env.client.workflow.getHandle(`cluster-${spec.name}`).fetchHistory()).events?.length ?? 0;
-    const drill = await WorkerDrill.start();
+    const drill = await startDrill();
     let result: Awaited<ReturnType<typeof follow<AddNodeResult>>>['result'];
     let status: ClusterStatus;
     try {

@@ -1,8 +1,8 @@
-// A lab for end-to-end tests of whole bring-ups: a dev server, the lab's hosts, and the real worker with its SSH pool;
-// stop() removes all of it. Also reads the payloads of a history, to prove what never enters one.
+// A lab for end-to-end tests of whole bring-ups: a Temporal server (the dev server unless told otherwise), the lab's
+// hosts, and the real worker with its SSH pool; stop() removes all of it. Also reads the payloads of a history, to
+// prove what never enters one.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { labDown, labUp } from '../../lab/index.js';
 import { plan as planCluster } from '../../model/plan.js';
@@ -10,10 +10,10 @@ import type { ClusterPlan, ClusterSpec } from '../../model/types.js';
 import { parseClusterFile } from '../../model/validate.js';
 import { SshPool } from '../../remote/pool.js';
 import { createWorker } from '../../worker.js';
-import { devServer } from './temporal.js';
+import { devServer, type TestTemporal } from './temporal.js';
 
 export class LabCluster {
-  env!: TestWorkflowEnvironment;
+  env!: TestTemporal;
   /** The cluster file the lab wrote (its SSH settings and mirror filled in), and its plan. */
   spec!: ClusterSpec;
   plan!: ClusterPlan;
@@ -21,10 +21,13 @@ export class LabCluster {
   private worker?: Worker;
   private running?: Promise<void>;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly startTemporal: () => Promise<TestTemporal> = devServer,
+  ) {}
 
   async start(labSpec: ClusterSpec): Promise<void> {
-    this.env = await devServer();
+    this.env = await this.startTemporal();
     await labUp({ dir: this.dir, spec: labSpec });
     const r = parseClusterFile(readFileSync(join(this.dir, 'cluster.yaml'), 'utf8'));
     if (!r.ok) throw new Error(`lab cluster.yaml does not validate: ${JSON.stringify(r.problems)}`);
