@@ -417,7 +417,7 @@ export function translateConnectError(
   }
   // What to do next, for a host that does not answer at all: the step is retried on its own meanwhile.
   const ssh = target ? `ssh ${target.port === 22 ? '' : `-p ${target.port} `}${user}@${target.host}` : `ssh ${user}@<its address>`;
-  const next = `. Is the host up, with sshd listening (try: ${ssh})? The step is retried until it answers`;
+  const next = `. Is the host up, with sshd listening (try: ${ssh})? The step is retried for a while, then waits for: hardway retry CLUSTER`;
   if (err.level === 'client-timeout') {
     return new ConnectionFailed(label, `SSH connection to ${label} timed out (${err.message})${next}`, { cause: err, code: 'ETIMEDOUT' });
   }

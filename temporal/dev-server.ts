@@ -73,7 +73,13 @@ export function spawnDevServer(o: DevServerOptions, stdio: 'inherit' | 'ignore' 
 export async function startDevServer(o: DevServerOptions, timeoutMs = 60_000): Promise<{ stop: () => Promise<void> }> {
   const child = spawnDevServer(o);
   let exited = false;
-  child.on('exit', () => (exited = true));
+  // In its own process group nothing else stops it: it must not outlive this process, however this one ends.
+  const orphaned = () => child.kill('SIGTERM');
+  if (o.ownProcessGroup) process.once('exit', orphaned);
+  child.on('exit', () => {
+    exited = true;
+    process.off('exit', orphaned);
+  });
   await Promise.race([
     waitForPort(o.ip ?? '127.0.0.1', o.port ?? 7233, timeoutMs),
     new Promise((_, reject) => child.on('exit', (code) => reject(new Error(`temporal server exited with code ${code}`)))),
