@@ -52,6 +52,14 @@ temporalCommand(program);
 labCommand(program);
 demoCommand(program);
 
+// The reader of our output went away (`hardway status | head`): stop quietly, as other command-line tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof UsageError) {
     err(e.message);

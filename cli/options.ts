@@ -28,6 +28,11 @@ export function temporalFlags(cmd: Command, o: { addressFlag?: '--address' | '--
     .option('--tls-key <file>', 'client key for mTLS (implies --tls)')
     .option('--tls-server-name <name>', 'server name to verify in the Temporal server certificate')
     .addOption(
+      new Option('--api-key-file <file>', 'Temporal Cloud API key, read from this file (or TEMPORAL_API_KEY); implies TLS').env(
+        'TEMPORAL_API_KEY_FILE',
+      ),
+    )
+    .addOption(
       new Option(
         '--codec-key-file <file>',
         'encrypt payloads with these keys (docs/encryption.md; or HARDWAY_CODEC_KEY); off when not given',
