@@ -2,7 +2,7 @@
 // memory and carried host to host over SSH, never through Temporal), kube-apiserver, kube-controller-manager and
 // kube-scheduler on each control plane, and the RBAC that lets the admin group and the API server's kubelet client in.
 import { randomBytes } from 'node:crypto';
-import { CONTROL_PLANE_BINARIES, KUBERNETES_BIN_DIR, KUBERNETES_LOG_DIR } from '../model/paths.js';
+import { ADMIN_USER_KUBECONFIG, CONTROL_PLANE_BINARIES, KUBERNETES_BIN_DIR, KUBERNETES_LOG_DIR, kubeconfigHeader } from '../model/paths.js';
 import { asList, rbacObjects } from '../render/cluster-objects.js';
 import {
   KUBE_APISERVER_UNIT_PATH,
@@ -17,6 +17,7 @@ import {
 import { renderKubeconfig } from '../render/kubeconfig.js';
 import { shellQuote as q } from '../remote/exec.js';
 import { installRelease } from './binaries.js';
+import { keepEarlierFile } from './earlier-file.js';
 import { ConfigurationError, NotReady } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
 import { apiReady, applyObjects, kubectlReads, waitUntil } from './kubectl.js';
@@ -71,6 +72,8 @@ export async function ensureKubeconfig(
   ctx: Pick<StepContext, 'changed'>,
 ): Promise<string> {
   const text = renderKubeconfig({ cluster, ...k });
+  // Where an operator keeps their own kubeconfig (other clusters' contexts too): keep theirs before replacing it.
+  if (k.path === ADMIN_USER_KUBECONFIG) await keepEarlierFile(sh, k.path, kubeconfigHeader(cluster), ctx);
   if ((await sh.putFile(k.path, text, { mode: '0600', owner: 'root', group: 'root' })).changed) ctx.changed(k.path);
   return text;
 }

@@ -2,7 +2,9 @@
 // A new configuration is checked with `haproxy -c`, then reloaded: open connections (watches, exec streams) survive.
 import { createHash } from 'node:crypto';
 import { HAPROXY_CONFIG_PATH, renderHaproxyConfig } from '../render/haproxy.js';
+import { haproxyConfigHeader } from '../model/paths.js';
 import { shellQuote as q } from '../remote/exec.js';
+import { keepEarlierFile } from './earlier-file.js';
 import { ConfigurationError, NotReady } from './errors.js';
 import type { HostShell, HostShells } from './host-shell.js';
 import { ensureService } from './service.js';
@@ -38,6 +40,7 @@ export function loadBalancerActivity(shells: HostShells) {
           await sh.change(`rm -f ${q(candidate)}`);
           throw new ConfigurationError(`haproxy rejects the rendered configuration: ${check.stderr.trim() || check.stdout.trim()}`);
         }
+        await keepEarlierFile(sh, HAPROXY_CONFIG_PATH, haproxyConfigHeader(input.cluster), ctx);
         await sh.change(`mv -f ${q(candidate)} ${q(HAPROXY_CONFIG_PATH)}`, {
           summary: `replace ${HAPROXY_CONFIG_PATH} (checked with haproxy -c)`,
         });

@@ -287,6 +287,7 @@ async function removeFiles(sh: HostShell, fp: HostFootprint, foreign: Set<string
       ...withLeftovers([...fp.binaries, ...fp.files, ...units]),
       ...fp.markedFiles.map((m) => `${m.path}${fp.leftoverSuffix}`),
       ...marked,
+      ...fp.markedFiles.map((m) => `${m.path}${fp.earlierCopySuffix}`),
       ...fp.directories,
       ...fp.emptyDirectories,
       ...fp.kept.flatMap((k) => k.paths ?? []),
@@ -324,6 +325,15 @@ async function removeFiles(sh: HostShell, fp: HostFootprint, foreign: Set<string
   for (const m of fp.markedFiles.filter((x) => foreign.has(x.path))) {
     ctx.notes.push(`kept ${m.path}: it is not hardway’s any more (its first line is not "${m.header}…")`);
   }
+  // The file that was there before hardway first replaced it comes back, unless someone has replaced hardway's since.
+  const restored: [from: string, to: string][] = [];
+  for (const m of fp.markedFiles) {
+    const copy = `${m.path}${fp.earlierCopySuffix}`;
+    if (!exists(copy)) continue;
+    if (foreign.has(m.path)) ctx.notes.push(`kept ${copy} beside ${m.path}, which is not hardway’s any more`);
+    else restored.push([copy, m.path]);
+  }
+  renamed.push(...restored);
   // What the footprint's own patterns matched (the host's shell expanded them).
   const matched = [...found.keys()].filter((p) => !candidates.includes(p) && !isAside(p));
   const single = [
@@ -375,7 +385,11 @@ async function removeFiles(sh: HostShell, fp: HostFootprint, foreign: Set<string
   }
   for (const [from, to] of renamed) {
     await sh.change(`mv -f ${q(from)} ${q(to)}`);
-    ctx.changed(`restored ${to} (hardway had renamed it aside)`);
+    ctx.changed(
+      restored.some(([f]) => f === from)
+        ? `restored ${to} (the file there before hardway)`
+        : `restored ${to} (hardway had renamed it aside)`,
+    );
   }
   if (units.some((u) => gone.includes(u))) await sh.change('systemctl daemon-reload');
   if (removedDirs.length) {

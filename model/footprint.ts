@@ -7,7 +7,8 @@
 //   pki/authority, pki/certificates  every file the plan places on the host (plan.files: certificates, keys, CA
 //                                    certificates, kubeconfigs, the encryption config); the CAs in CA_DIR on the CA host
 //   etcd/member, etcd/join           etcd, etcdctl; /var/lib/etcd; etcd.service; /etc/etcd (its pki, bootstrap.env)
-//   loadbalancer/haproxy             haproxy.cfg (the OS package's file, replaced whole); the service of the package
+//   loadbalancer/haproxy             haproxy.cfg (the OS package's file, replaced whole, kept as .before-hardway); the
+//                                    service of the package
 //   runtime/containerd               kernel files (modules-load.d, sysctl.d); runc, CNI plugins, containerd's binaries;
 //                                    /etc/cni/net.d, /etc/containerd/{config.toml,certs.d}; containerd.service; and
 //                                    what containerd makes: /var/lib/containerd, /run/containerd, /opt/containerd
@@ -20,7 +21,8 @@
 //                                    /etc/kubernetes/manifests, /var/log/pods, /var/log/containers, /var/lib/cni,
 //                                    /run/netns/cni-*, the cni0 bridge, mounts of pod volumes, KUBE-* and CNI-* chains
 //   addons/flannel                   flanneld; /etc/kube-flannel; flanneld.service; /run/flannel; flannel.1; FLANNEL-*
-//   admin/kubectl                    kubectl; /etc/kubernetes/admin.kubeconfig and its pki; ~root/.kube/config
+//   admin/kubectl                    kubectl; /etc/kubernetes/admin.kubeconfig and its pki; ~root/.kube/config (an
+//                                    earlier one kept as .before-hardway)
 //   hosts/hosts-file                 the cluster's managed block in /etc/hosts (lines outside it are the host's)
 //   every service and release        /var/lib/hardway/{services,releases}; /var/tmp/hardway-<component>-<version>
 import {
@@ -87,6 +89,7 @@ import {
   SERVICE_STAMP_DIR,
   STATIC_POD_PATH,
   SYSCTL_PATH,
+  BEFORE_HARDWAY_SUFFIX,
   haproxyConfigHeader,
   kubeconfigHeader,
 } from './paths.js';
@@ -149,6 +152,8 @@ export interface HostFootprint {
   /** Beside each of `binaries`, `files` and `markedFiles`, what an interrupted write may have left: `<path><suffix>`. */
   leftoverSuffix: string;
   markedFiles: MarkedFile[];
+  /** Beside each of `markedFiles`, the copy of the file that was there before hardway first replaced it. */
+  earlierCopySuffix: string;
   /** Shell patterns whose every match is removed (hardway's download directories, the pods' netns files). */
   patterns: string[];
   /** Directories that are hardway's, or its services', removed with everything in them. */
@@ -313,6 +318,7 @@ export function hostFootprint(plan: ClusterPlan, host: string, opts: { includeCa
     files: uniq(files),
     leftoverSuffix: NEW_FILE_SUFFIX,
     markedFiles,
+    earlierCopySuffix: BEFORE_HARDWAY_SUFFIX,
     patterns: [`${HARDWAY_TEMP_PREFIX}*`, ...(node ? [`${NETNS_DIR}/cni-*`] : [])],
     directories: whole,
     emptyDirectories,

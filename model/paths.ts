@@ -45,6 +45,11 @@ export const HARDWAY_TEMP_PREFIX = '/var/tmp/hardway-';
 export const IMAGE_IMPORT_DIR = `${HARDWAY_TEMP_PREFIX}images`;
 /** What an interrupted write leaves beside its target (a binary, a key, a certificate, a candidate config). */
 export const NEW_FILE_SUFFIX = '.hardway-new';
+/**
+ * Beside a file another owner had put where hardway writes whole (haproxy's package config, an operator's
+ * ~/.kube/config): the copy hardway kept before it first replaced it, which a reset puts back.
+ */
+export const BEFORE_HARDWAY_SUFFIX = '.before-hardway';
 
 /** Units hardway writes (the load balancer's haproxy runs on the unit of its OS package). */
 export const SYSTEMD_UNIT_DIR = '/etc/systemd/system';

@@ -75,6 +75,7 @@ before(async () => {
   await lab.start(seedOnTestSubnet());
   ({ env, spec, plan } = lab);
   await rememberFreshFiles(plan.hosts.map((h) => h.name));
+  lbConfigBefore = await sh('lb', HAPROXY_CONFIG_SUM);
 });
 
 after(() => lab.stop());
@@ -135,6 +136,9 @@ async function growLab(...hosts: HostSpec[]): Promise<void> {
  * /etc/haproxy is left out: the package's files there are not hardway's (its haproxy.cfg on the LB is checked apart).
  */
 const freshFiles = new Map<string, string[]>();
+/** The LB's haproxy.cfg before hardway (the package's, if the lab host has one): a reset puts it back. */
+const HAPROXY_CONFIG_SUM = 'sha256sum /etc/haproxy/haproxy.cfg 2>/dev/null || echo none';
+let lbConfigBefore = '';
 const filePaths = async (host: string) =>
   (await sh(host, MANAGED_FILE_TIMES))
     .trim()
@@ -845,8 +849,10 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
       assert.doesNotMatch(await sh(h.name, 'cat /etc/hosts'), /hardway/, `${h.name}: /etc/hosts keeps the block of hardway`);
     }
     assert.equal(await sh('ca', 'sha256sum /var/lib/hardway/ca/ca.crt /var/lib/hardway/ca/ca.key'), ca, 'the CA was not kept');
-    // hardway's haproxy.cfg is gone (it had replaced the package's); the package stays, stopped and disabled.
-    assert.equal((await sh('lb', '[ -e /etc/haproxy/haproxy.cfg ] && echo there || echo gone')).trim(), 'gone');
+    // hardway's haproxy.cfg is gone and the package's is back as it was (hardway kept it aside); the package stays,
+    // stopped and disabled.
+    assert.equal(await sh('lb', HAPROXY_CONFIG_SUM), lbConfigBefore, 'the haproxy.cfg from before hardway is back');
+    assert.equal((await sh('lb', 'ls /etc/haproxy/ | grep -c before-hardway || true')).trim(), '0', 'no copy left behind');
     assert.match(await sh('lb', 'systemctl is-enabled haproxy || true'), /disabled/);
     // A new run of the workflow brings the same cluster up again on the hosts as reset left them, with the same CA.
     const again = await follow(await applySpec(env.client, current), () => {});

@@ -836,6 +836,17 @@ export class MemoryHost implements HostShell {
       },
     },
     {
+      pattern: /^cp -p (\S+) (\S+)$/,
+      mutates: true,
+      run: (m) => {
+        const [from, to] = [words(m[1]!)[0]!, words(m[2]!)[0]!];
+        const f = this.files.get(from);
+        if (!f) return fail(1, `cp: cannot stat '${from}': No such file or directory`);
+        this.files.set(to, { ...f });
+        return ok();
+      },
+    },
+    {
       pattern: /^mv -f (\S+) (\S+)$/,
       mutates: true,
       run: (m) => {

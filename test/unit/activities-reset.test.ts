@@ -40,6 +40,10 @@ async function resetAll(lab: MemoryLab, plan: ClusterPlan, includeCa = false): P
 /** An operator's lines in every host's /etc/hosts (and Debian's 127.0.1.1 line, which hardway disables). */
 const etcHosts = (name: string) => `127.0.0.1\tlocalhost\n127.0.1.1\t${name}\n10.1.1.1 printer # office\n`;
 
+const OPERATOR_KUBECONFIG = 'apiVersion: v1\nkind: Config\ncurrent-context: staging\n';
+/** What the haproxy package writes (test/helpers/memory-host.ts). */
+const PACKAGE_HAPROXY_CONFIG = 'global\n    log /dev/log local0\n';
+
 let plan: ClusterPlan;
 /** Every host as it was before hardway. */
 let fresh: MemoryLab;
@@ -54,6 +58,8 @@ before(async () => {
   // Another network's configuration, which the kubelet step renames aside, and a network namespace of the operator's.
   w.write('/etc/cni/net.d/99-other.conf', '{"name":"other"}\n');
   w.mounts.push('/run/netns/operator');
+  // The admin host's operator already has a kubeconfig (for their other clusters): hardway keeps a copy.
+  fresh.host('admin').write('/root/.kube/config', OPERATOR_KUBECONFIG, 0o600);
   converged = fresh.clone();
   fresh = fresh.clone();
   const env = new MockActivityEnvironment({}, { logger: quiet });
@@ -95,9 +101,23 @@ describe('a reset of every host of a cluster hardway brought up', () => {
         h.name === 'ca'
           ? ['ca', 'etcd-ca', 'front-proxy-ca'].flatMap((c) => [`/var/lib/hardway/ca/${c}.crt`, `/var/lib/hardway/ca/${c}.key`])
           : h.name === 'lb'
-            ? ['/usr/sbin/haproxy', '/lib/systemd/system/haproxy.service']
+            ? ['/usr/sbin/haproxy', '/lib/systemd/system/haproxy.service', '/etc/haproxy/haproxy.cfg']
             : [];
       assert.deepEqual([...h.files.keys()].sort(), [...before, ...extra].sort(), h.name);
+    }
+    // The files that were there before hardway first replaced them are back, as they were.
+    assert.equal(lab.host('lb').text('/etc/haproxy/haproxy.cfg'), PACKAGE_HAPROXY_CONFIG);
+    assert.equal(lab.host('admin').text('/root/.kube/config'), OPERATOR_KUBECONFIG);
+    assert.equal(lab.host('admin').files.get('/root/.kube/config')!.mode, 0o600);
+  });
+
+  it('a bring-up had kept those files beside its own, once', () => {
+    assert.equal(converged.host('lb').text('/etc/haproxy/haproxy.cfg.before-hardway'), PACKAGE_HAPROXY_CONFIG);
+    assert.match(converged.host('lb').text('/etc/haproxy/haproxy.cfg')!, /^# Managed by hardway/);
+    assert.equal(converged.host('admin').text('/root/.kube/config.before-hardway'), OPERATOR_KUBECONFIG);
+    assert.match(converged.host('admin').text('/root/.kube/config')!, /^# Written by hardway/);
+    for (const h of lab.hosts.values()) {
+      assert.ok(![...h.files.keys()].some((p) => p.endsWith('.before-hardway')), `${h.name}: a copy left behind`);
     }
   });
 
@@ -123,8 +143,9 @@ describe('a reset of every host of a cluster hardway brought up', () => {
       const fp = hostFootprint(plan, h.name, { includeCa: false });
       for (const d of fp.directories) assert.ok(!h.isDir(d), `${h.name}: ${d}`);
       for (const d of ['/etc/containerd', '/opt/cni', '/opt/containerd', '/etc/kubernetes', '/var/tmp/hardway-etcd-v3.6.16', '/root/.kube'])
-        assert.ok(!h.isDir(d), `${h.name}: ${d}`);
+        if (!(h.name === 'admin' && d === '/root/.kube')) assert.ok(!h.isDir(d), `${h.name}: ${d}`);
     }
+    assert.ok(lab.host('admin').isDir('/root/.kube'), 'it holds the operator’s kubeconfig again');
     assert.ok(lab.host('ca').isDir('/var/lib/hardway/ca'), 'the CAs stay');
     assert.ok(!lab.host('etcd-1').isDir('/var/lib/hardway'));
     assert.equal(lab.host('worker-1').images.size, 0, 'containerd’s images went with its root directory');
@@ -205,6 +226,8 @@ describe('a reset of every host of a cluster hardway brought up', () => {
     );
     assert.ok(reports.get('etcd-1')!.changed.includes('removed /var/tmp/hardway-etcd-v3.6.16'));
     assert.ok(reports.get('lb')!.changed.includes('removed /etc/haproxy/haproxy.cfg'));
+    assert.ok(reports.get('lb')!.changed.includes('restored /etc/haproxy/haproxy.cfg (the file there before hardway)'));
+    assert.ok(reports.get('admin')!.changed.includes('restored /root/.kube/config (the file there before hardway)'));
     assert.ok(reports.get('lb')!.notes.some((n) => n.includes('haproxy package')));
   });
 
@@ -227,7 +250,9 @@ describe('reset, other cases', () => {
     for (const h of plan.hosts) {
       const r = await reset(lab, resetInput(plan, h.name));
       assert.deepEqual(r.changed, [], h.name);
-      if (h.name !== 'worker-1') assert.deepEqual(r.notes, ['nothing of hardway’s on this host'], h.name);
+      // The admin host's operator has a kubeconfig of their own: kept, and said so.
+      if (h.name === 'admin') assert.match(r.notes.join('\n'), /^kept \/root\/\.kube\/config: it is not hardway’s/m);
+      else if (h.name !== 'worker-1') assert.deepEqual(r.notes, ['nothing of hardway’s on this host'], h.name);
     }
     assert.equal(lab.snapshot(), before);
   });
@@ -259,9 +284,12 @@ describe('reset, other cases', () => {
       admin.notes.join('\n'),
     );
     assert.ok(
-      admin.notes.some((n) => n.startsWith('kept /root/.kube/: not empty (config)')),
+      admin.notes.some((n) => n.startsWith('kept /root/.kube/: not empty (config, config.before-hardway)')),
       admin.notes.join('\n'),
     );
+    // The copy of what was there before hardway stays too: putting it back would undo the operator's change.
+    assert.equal(lab.host('admin').text('/root/.kube/config.before-hardway'), OPERATOR_KUBECONFIG);
+    assert.ok(admin.notes.includes('kept /root/.kube/config.before-hardway beside /root/.kube/config, which is not hardway’s any more'));
     const haproxy = lab.host('lb').services.get('haproxy')!;
     assert.deepEqual([haproxy.active, haproxy.enabled], [true, true], 'it runs the operator’s config now: left running');
     assert.ok(
