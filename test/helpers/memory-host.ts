@@ -836,25 +836,15 @@ export class MemoryHost implements HostShell {
       },
     },
     {
-      pattern: /^cp -p (\S+) (\S+)$/,
+      // cp -p keeps the file (mode too) and copies it; mv -f moves it.
+      pattern: /^(cp -p|mv -f) (\S+) (\S+)$/,
       mutates: true,
       run: (m) => {
-        const [from, to] = [words(m[1]!)[0]!, words(m[2]!)[0]!];
+        const [tool, from, to] = [m[1]!.slice(0, 2), words(m[2]!)[0]!, words(m[3]!)[0]!];
         const f = this.files.get(from);
-        if (!f) return fail(1, `cp: cannot stat '${from}': No such file or directory`);
-        this.files.set(to, { ...f });
-        return ok();
-      },
-    },
-    {
-      pattern: /^mv -f (\S+) (\S+)$/,
-      mutates: true,
-      run: (m) => {
-        const [from, to] = [words(m[1]!)[0]!, words(m[2]!)[0]!];
-        const f = this.files.get(from);
-        if (!f) return fail(1, `mv: cannot stat '${from}': No such file or directory`);
-        this.files.set(to, f);
-        this.files.delete(from);
+        if (!f) return fail(1, `${tool}: cannot stat '${from}': No such file or directory`);
+        this.files.set(to, tool === 'cp' ? { ...f } : f);
+        if (tool === 'mv') this.files.delete(from);
         return ok();
       },
     },
