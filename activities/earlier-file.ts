@@ -8,8 +8,15 @@ import type { HostShell } from './host-shell.js';
 import type { StepContext } from './step.js';
 
 /** Keeps the earlier file at `path` when there is one, it is not hardway's (`header` begins hardway's), and none was kept yet. */
-export async function keepEarlierFile(sh: HostShell, path: string, header: string, ctx: Pick<StepContext, 'changed'>): Promise<void> {
-  const current = await sh.readFile(path);
+export async function keepEarlierFile(
+  sh: HostShell,
+  path: string,
+  header: string,
+  ctx: Pick<StepContext, 'changed'>,
+  /** The file's content when the caller has read it already (null: there is none). */
+  known?: Buffer | string | null,
+): Promise<void> {
+  const current = known === undefined ? await sh.readFile(path) : known;
   if (current == null || (current.toString().split('\n')[0] ?? '').startsWith(header)) return;
   const copy = `${path}${BEFORE_HARDWAY_SUFFIX}`;
   if ((await sh.exec(`[ -e ${q(copy)} ] || [ -L ${q(copy)} ]`, { allowExitCodes: [0, 1] })).code === 0) return;

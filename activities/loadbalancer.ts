@@ -40,7 +40,7 @@ export function loadBalancerActivity(shells: HostShells) {
           await sh.change(`rm -f ${q(candidate)}`);
           throw new ConfigurationError(`haproxy rejects the rendered configuration: ${check.stderr.trim() || check.stdout.trim()}`);
         }
-        await keepEarlierFile(sh, HAPROXY_CONFIG_PATH, haproxyConfigHeader(input.cluster), ctx);
+        await keepEarlierFile(sh, HAPROXY_CONFIG_PATH, haproxyConfigHeader(input.cluster), ctx, current ?? null);
         await sh.change(`mv -f ${q(candidate)} ${q(HAPROXY_CONFIG_PATH)}`, {
           summary: `replace ${HAPROXY_CONFIG_PATH} (checked with haproxy -c)`,
         });
