@@ -202,6 +202,12 @@ describe('bring-up on the lab (seed topology)', { timeout: 15 * 60_000 }, () => 
       firstRun = result;
       firstHistory = (await req.handle.fetchHistory()).events ?? [];
       assert.equal(status.state, 'converged', status.error);
+      // The update answers with the converge it waited for (CI once saw no result here, and no admin kubeconfig next).
+      assert.deepEqual(
+        { outcome: result?.outcome, generation: result?.generation },
+        { outcome: 'converged', generation: status.generation },
+        JSON.stringify(result),
+      );
       assert.deepEqual(
         status.phases.filter((p) => p.state === 'done').map((p) => p.name),
         ['preflight', 'hosts', 'pki', 'etcd', 'loadbalancer', 'runtime', 'controlplane', 'workers', 'addons', 'admin'],

@@ -23,6 +23,11 @@ export function smoke(ctx: SmokeContext) {
 
   async function on(host: string, cmd: string, timeoutMs = 60_000): Promise<string> {
     const r = await labExec(dir, host, ['timeout', String(Math.ceil(timeoutMs / 1000)), 'sh', '-c', cmd]);
+    if (r.code !== 0 && r.stderr.includes('localhost:8080')) {
+      // kubectl found no kubeconfig: say what the admin host has where it looks.
+      const kube = await labExec(dir, host, ['sh', '-c', 'ls -la --time-style=full-iso /root/.kube; date']);
+      r.stderr += `\n[no kubeconfig? ${host}: ${kube.stdout}${kube.stderr}]`;
+    }
     assert.equal(r.code, 0, `${host}: ${cmd} -> exit ${r.code}\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
   }
