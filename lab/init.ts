@@ -7,9 +7,10 @@
 //   -> python3 (this script, PID 1)
 // it mounts a /proc of its PID namespace and the host's /sys/fs/cgroup (a tmpfs with every hierarchy of the machine,
 // rooted at the host's cgroup) in the host's mount namespace, writes its machine pid to /run/hardway-init.pid (inside
-// the host) and then reaps orphans until it is told to stop. Everything enters the host through it
-// (`nsenter --target <init>`), so sshd, the sessions it serves and the daemons they start all live in the host's PID
-// namespace, and killing the init ends every process of the host.
+// the host) and then reaps orphans until it is told to stop, starting again a unit whose main process ended when the
+// unit's Restart= asks for it (as systemd would: the lab's daemonless systemctl supervises nothing). Everything enters
+// the host through it (`nsenter --target <init>`), so sshd, the sessions it serves and the daemons they start all live
+// in the host's PID namespace, and killing the init ends every process of the host.
 import { spawn } from 'node:child_process';
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -57,13 +58,106 @@ with open(READY + '.tmp', 'w') as f:
 os.rename(READY + '.tmp', READY)
 print(f'hardway lab init of {sys.argv[3]} (lab {sys.argv[2]}): pid {outer} on the machine', flush=True)
 
+# What systemd does for Restart=: the daemons systemctl detaches are orphans, so this init reaps them. When one was
+# a unit's main process (MainPID in systemctl's status file) and the unit's Restart= asks for it, the unit is
+# started again after RestartSec, unless meanwhile it was stopped or started anew (its MainPID changed).
+UNIT_DIRS = ('/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system')
+STATUS_DIR = '/var/run'  # where the daemonless systemctl keeps <unit>.status
+CLEAN_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE)
+
+def unit_file(unit):
+    for d in UNIT_DIRS:
+        p = os.path.join(d, unit)
+        if os.path.isfile(p):
+            return p
+    return None
+
+def restart_policy(path):
+    policy, delay, section = 'no', 0.1, ''
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith('['):
+                    section = line
+                elif section == '[Service]' and '=' in line:
+                    k, v = (x.strip() for x in line.split('=', 1))
+                    if k == 'Restart':
+                        policy = v
+                    elif k == 'RestartSec':
+                        try:
+                            delay = float(v.rstrip('s'))
+                        except ValueError:
+                            pass
+    except OSError:
+        pass
+    return policy, delay
+
+def main_pid(unit):
+    try:
+        with open(os.path.join(STATUS_DIR, unit + '.status')) as f:
+            for line in f:
+                k, _, v = line.partition('=')
+                if k.strip() == 'MainPID':
+                    return v.strip()
+    except OSError:
+        pass
+    return None
+
+def unit_of(pid):
+    try:
+        names = os.listdir(STATUS_DIR)
+    except OSError:
+        return None
+    for n in names:
+        if n.endswith('.status') and main_pid(n[:-len('.status')]) == str(pid):
+            return n[:-len('.status')]
+    return None
+
+def wants_restart(policy, status):
+    failed = (os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0) or (
+        os.WIFSIGNALED(status) and os.WTERMSIG(status) not in CLEAN_SIGNALS)
+    return policy == 'always' or (policy == 'on-failure' and failed) or (
+        policy == 'on-abnormal' and os.WIFSIGNALED(status) and os.WTERMSIG(status) not in CLEAN_SIGNALS)
+
+def how(status):
+    return f'signal {os.WTERMSIG(status)}' if os.WIFSIGNALED(status) else f'exit {os.WEXITSTATUS(status)}'
+
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+# SIGCHLD is blocked and waited for, so an orphan is reaped as soon as it ends (a zombie would still look alive).
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+pending = {}  # unit -> (when, the MainPID that ended)
 while True:
     try:
-        os.waitpid(-1, 0)
+        pid, status = os.waitpid(-1, os.WNOHANG)
     except ChildProcessError:
-        time.sleep(0.5)
+        pid, status = 0, 0
+    if pid:
+        unit = unit_of(pid)
+        path = unit and unit_file(unit)
+        if path:
+            policy, delay = restart_policy(path)
+            if wants_restart(policy, status):
+                print(f'{unit}: main process {pid} ended ({how(status)}); Restart={policy}: starting it in {delay:g} s', flush=True)
+                pending[unit] = (time.monotonic() + delay, str(pid))
+        continue
+    for unit, (when, ended) in list(pending.items()):
+        if time.monotonic() < when:
+            continue
+        del pending[unit]
+        if main_pid(unit) != ended or not unit_file(unit):
+            print(f'{unit}: stopped or started meanwhile; not restarted', flush=True)
+            continue
+        print(f'{unit}: systemctl start {unit}', flush=True)
+        if os.fork() == 0:
+            try:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})  # systemctl and its daemon: as any other
+                os.execv('/usr/bin/systemctl', ['systemctl', 'start', unit])
+            finally:
+                os._exit(127)
+    soonest = min((when for when, _ in pending.values()), default=time.monotonic() + 5)
+    signal.sigtimedwait({signal.SIGCHLD}, max(0.0, soonest - time.monotonic()))
 `;
 
 /** The machine's cgroup directories of a host (one per hierarchy). */

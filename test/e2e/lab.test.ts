@@ -367,6 +367,66 @@ describe('lab', { timeout: 120_000 }, () => {
     }
   });
 
+  it('starts a unit again when its main process ends and Restart= asks for it (as systemd would), never after systemctl stop', async () => {
+    const h = HOSTS[1]!;
+    const unitText = (restart: string) =>
+      [
+        '[Unit]',
+        'Description=lab supervision test',
+        '[Service]',
+        'ExecStart=/bin/sleep 10000',
+        `Restart=${restart}`,
+        'RestartSec=1',
+        '',
+      ].join('\n');
+    const mainPid = async (unit: string) => (await sshOk(h, `sed -n 's/^MainPID=//p' /var/run/${unit}.status 2>/dev/null || true`)).trim();
+    const running = async (unit: string) => {
+      const pid = await mainPid(unit);
+      return pid !== '' && (await ssh(h, `kill -0 ${pid}`)).code === 0 ? pid : undefined;
+    };
+    const until = async (what: string, probe: () => Promise<boolean>) => {
+      for (let i = 0; !(await probe()); i++) {
+        assert.ok(i < 100, what);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const start = async (unit: string, restart: string) => {
+      await sshOk(h, `cat > /etc/systemd/system/${unit} <<'EOF'\n${unitText(restart)}EOF\nsystemctl start ${unit}`);
+      const pid = await running(unit);
+      assert.ok(pid, `${unit} runs`);
+      return pid;
+    };
+    try {
+      // Restart=on-failure: killed by SIGKILL, it comes back with a new main process after RestartSec.
+      const first = await start('sup-fail.service', 'on-failure');
+      await sshOk(h, `kill -KILL ${first}`);
+      await until('sup-fail.service was started again', async () => {
+        const now = await running('sup-fail.service');
+        return !!now && now !== first;
+      });
+      // ... but not after a clean end (SIGTERM), nor after systemctl stop.
+      await sshOk(h, `kill -TERM ${await running('sup-fail.service')}`);
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(await running('sup-fail.service'), undefined, 'a clean end of an on-failure unit is final');
+      // Restart=always: a clean end, then systemctl stop.
+      const always = await start('sup-always.service', 'always');
+      await sshOk(h, `kill -TERM ${always}`);
+      await until('sup-always.service was started again', async () => {
+        const now = await running('sup-always.service');
+        return !!now && now !== always;
+      });
+      await sshOk(h, 'systemctl stop sup-always.service');
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(await running('sup-always.service'), undefined, 'systemctl stop is final');
+      assert.match(
+        await sshOk(h, 'cat /var/log/hardway-init.log'),
+        /sup-fail\.service: main process \d+ ended \(signal 9\); Restart=on-failure/,
+      );
+    } finally {
+      await ssh(h, 'systemctl stop sup-fail.service sup-always.service; rm -f /etc/systemd/system/sup-*.service');
+    }
+  });
+
   it('gives every host its own PID namespace: ps, pidof, pkill and /proc see only its processes', async () => {
     const [a, b, c] = [HOSTS[0]!, HOSTS[1]!, HOSTS[2]!];
     for (const h of HOSTS) {

@@ -272,10 +272,17 @@ export function smoke(ctx: SmokeContext) {
         const r = await labExec(dir, down.name, ['curl', '-sk', '--max-time', '3', `https://${down.address}:6443/readyz`]);
         return r.stdout.trim() === 'ok' ? true : undefined;
       });
-      // Its controller manager and scheduler (they talk to the local API server) lost their leases and exited, as
-      // they do by design; systemd would start them again (Restart=on-failure), the lab's daemonless systemctl
-      // supervises nothing: do what systemd does.
-      await on(down.name, 'systemctl start kube-controller-manager kube-scheduler');
+      // Its controller manager and scheduler (they talk to the local API server) may have lost their leases and exited,
+      // as they do by design: Restart=on-failure starts them again (systemd does; on the lab, the host's init).
+      await eventually(`${down.name}'s controller manager and scheduler run again`, async () => {
+        const r = await labExec(dir, down.name, ['systemctl', 'is-active', 'kube-controller-manager', 'kube-scheduler']);
+        return r.stdout
+          .trim()
+          .split('\n')
+          .every((l) => l === 'active')
+          ? true
+          : undefined;
+      });
       await kubectl(`-n ${TEST_NAMESPACE} rollout status deployment/web --timeout=120s`, 130_000);
     },
 
