@@ -81,3 +81,19 @@ export function detachOnInterrupt(cluster: string, o: DetachOptions): () => void
   process.once('SIGINT', onInt);
   return () => process.off('SIGINT', onInt);
 }
+
+/**
+ * Until `stop()`, while a request waits to be accepted (no worker has taken it yet): Ctrl-C ends the process after
+ * saying that the workflow may still take the request once a worker polls, and how to see whether it did.
+ */
+export function interruptWhileSending(cluster: string, what: string, say: (line: string) => void): () => void {
+  const onInt = () => {
+    say(
+      `\ninterrupted before the workflow of cluster ${cluster} accepted ${what}: it may still take it once a worker polls ` +
+        `(the same request, so no harm). hardway status ${cluster} shows whether it did; hardway worker runs a worker.`,
+    );
+    process.exit(130);
+  };
+  process.once('SIGINT', onInt);
+  return () => process.off('SIGINT', onInt);
+}

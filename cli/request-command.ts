@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { connectClient, temporalOptions, type TemporalFlags } from '../temporal/connection.js';
 import type { Request } from './cluster-ops.js';
 import { embeddedWorker, err, out } from './io.js';
-import { detachOnInterrupt, viewFor } from './live-view.js';
+import { detachOnInterrupt, interruptWhileSending, viewFor } from './live-view.js';
 import { UsageError } from './load-spec.js';
 import { sayWhenNoWorker } from './worker-presence.js';
 
@@ -30,7 +30,8 @@ export async function runRequest<R>(topts: ReturnType<typeof temporalOptions>, o
   const { formatStatus } = await import('./status-format.js');
   const stopWorker = o.worker ? await embeddedWorker(topts, o.identity) : undefined;
   try {
-    const req = await sayWhenNoWorker(client, topts, err, c.send(client));
+    const stopSending = interruptWhileSending(c.cluster, 'the request', err);
+    const req = await sayWhenNoWorker(client, topts, err, c.send(client)).finally(stopSending);
     out(c.accepted);
     if (!o.wait && !o.worker) {
       out(`follow it with: hardway status ${c.cluster}`);

@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { temporalOptions, connectClient, type TemporalFlags } from '../../temporal/connection.js';
 import { embeddedWorker, err, out } from '../io.js';
-import { detachOnInterrupt, viewFor, type DetachOptions } from '../live-view.js';
+import { detachOnInterrupt, interruptWhileSending, viewFor, type DetachOptions } from '../live-view.js';
 import { loadSpec } from '../load-spec.js';
 import { temporalUiUrl, workflowPage } from '../../temporal/ui-url.js';
 import { temporalFlags } from '../options.js';
@@ -61,7 +61,7 @@ export async function upAction(o: UpFlags): Promise<void> {
   const following = o.wait || o.worker;
   const stopDetach = following
     ? detachOnInterrupt(spec.name, { embeddedWorker: !!o.worker, say: err, onInterrupt: o.onInterrupt })
-    : () => {};
+    : interruptWhileSending(spec.name, o.file, err);
   const stopWorker = o.worker ? await embeddedWorker(topts, o.identity) : undefined;
   try {
     await sayWhatRuns(client, topts.namespace, spec.name);

@@ -2,7 +2,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 const { temporal } = proto;
@@ -595,6 +597,47 @@ describe('cluster workflow', () => {
         assert.match(out, /^cluster seen: converged, generation 1$/m);
       },
     );
+  });
+
+  it('up interrupted (Ctrl-C) before any worker took its file says the workflow may still take it, and it does once a worker polls', async () => {
+    const name = 'interrupted';
+    const dir = mkdtempSync(join(tmpdir(), 'hardway-up-int-'));
+    try {
+      const file = join(dir, 'cluster.yaml');
+      const seedFile = fileURLToPath(new URL('../../examples/seed-cluster.yaml', import.meta.url));
+      writeFileSync(file, readFileSync(seedFile, 'utf8').replace(/^name: .*$/m, `name: ${name}`));
+      const up = spawn(process.execPath, ['--import', 'tsx', CLIENT, 'up', '-f', file, '--address', env.address], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      up.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // Update-with-start: the workflow exists once the file is sent; no worker polls, so nothing accepts it yet.
+      const handle = env.client.workflow.getHandle(workflowIdFor(name));
+      await eventually(async () => ((await handle.describe()) ? true : undefined), 'the workflow started by up');
+      up.kill('SIGINT');
+      const code = await new Promise<number | null>((r) => up.once('exit', (c) => r(c)));
+      assert.equal(code, 130, stderr);
+      assert.match(
+        stderr,
+        new RegExp(
+          `interrupted before the workflow of cluster ${name} accepted ${file.replace(/[.]/g, '\\.')}: it may still take it once a worker polls .*hardway status ${name} shows whether it did`,
+        ),
+      );
+      // ... and it does, once a worker polls.
+      const applied = await withWorker(env, {}, [], () =>
+        eventually(
+          async () => {
+            const st = await status(name);
+            return st.state === 'converged' ? st : undefined;
+          },
+          'the interrupted file applied',
+          60_000,
+        ),
+      );
+      assert.equal(applied.generation, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('cancel stops the converge in progress at its running steps; the workflow lives on and retry resumes there', async () => {
