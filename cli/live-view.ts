@@ -78,8 +78,7 @@ export function detachOnInterrupt(cluster: string, o: DetachOptions): () => void
     );
     process.exit(130);
   };
-  process.once('SIGINT', onInt);
-  return () => process.off('SIGINT', onInt);
+  return untilStopped(onInt);
 }
 
 /**
@@ -94,6 +93,11 @@ export function interruptWhileSending(cluster: string, what: string, say: (line:
     );
     process.exit(130);
   };
+  return untilStopped(onInt);
+}
+
+/** Handles the next Ctrl-C with `onInt` until the function returned is called. */
+function untilStopped(onInt: () => void): () => void {
   process.once('SIGINT', onInt);
   return () => process.off('SIGINT', onInt);
 }

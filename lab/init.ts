@@ -115,10 +115,9 @@ def unit_of(pid):
     return None
 
 def wants_restart(policy, status):
-    failed = (os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0) or (
-        os.WIFSIGNALED(status) and os.WTERMSIG(status) not in CLEAN_SIGNALS)
-    return policy == 'always' or (policy == 'on-failure' and failed) or (
-        policy == 'on-abnormal' and os.WIFSIGNALED(status) and os.WTERMSIG(status) not in CLEAN_SIGNALS)
+    unclean_signal = os.WIFSIGNALED(status) and os.WTERMSIG(status) not in CLEAN_SIGNALS
+    failed = unclean_signal or (os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0)
+    return policy == 'always' or (policy == 'on-failure' and failed) or (policy == 'on-abnormal' and unclean_signal)
 
 def how(status):
     return f'signal {os.WTERMSIG(status)}' if os.WIFSIGNALED(status) else f'exit {os.WEXITSTATUS(status)}'
